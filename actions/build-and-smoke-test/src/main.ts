@@ -1,0 +1,57 @@
+import * as core from '@actions/core'
+import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
+import { join } from 'node:path'
+import { parse as parseShell } from 'shell-quote'
+import { inputs } from './inputs.ts'
+import type { SmokeTestPlan } from './smoke-test.ts'
+
+async function defaultImage(): Promise<string> {
+  const { commitSha, repositoryName } = await import('@ecs-lockstep/core/github-context')
+  const name =
+    repositoryName()
+      .replace(/[^a-z0-9._-]/g, '-')
+      .replace(/^[^a-z0-9]+/, '') || 'app'
+  return `${name}:${commitSha()?.slice(0, 12) ?? 'local'}`
+}
+
+function parseRunArgs(raw: string | undefined): string[] {
+  if (!raw) return []
+  // Variables stay literal: the runner has already expanded ${{ }} expressions.
+  const tokens = parseShell(raw, (name) => `$${name}`)
+  const bad = tokens.find((token) => typeof token !== 'string')
+  if (bad !== undefined) {
+    throw inputError(
+      'run-args',
+      raw,
+      'expected docker run arguments only (no shell operators such as |, && or ;)',
+    )
+  }
+  return tokens as string[]
+}
+
+await runAction('build-and-smoke-test', async (ctx) => {
+  const given = readInputs(inputs)
+  const runArgs = parseRunArgs(given.runArgs)
+  // Docker and HTTP code load only once the inputs are known to be good: a typo fails in milliseconds.
+  const smoke = await import('./smoke-test.ts')
+  smoke.maskSecretValues(given.env, given.envSecretKeys)
+  smoke.maskSecretValues(given.buildArgs, [])
+  for (const key of given.envSecretKeys.filter((k) => !(k in given.env))) {
+    core.warning(`env-secret-keys names ${key}, which is not set in env.`)
+  }
+  const plan: SmokeTestPlan = {
+    context: given.context,
+    dockerfile: given.dockerfile ?? join(given.context, 'Dockerfile'),
+    image: given.image ?? (await defaultImage()),
+    platform: given.platform,
+    buildArgs: given.buildArgs,
+    env: given.env,
+    port: given.port,
+    healthPath: given.healthPath,
+    expectStatus: given.expectStatus,
+    healthTimeoutMs: given.healthTimeout,
+    stableForMs: given.stableFor,
+    runArgs,
+  }
+  await smoke.smokeTest(ctx, plan)
+})

@@ -1,0 +1,11 @@
+import * as core from '@actions/core'
+import { runAction } from '@ecs-lockstep/core'
+import { removeContainer } from '@ecs-lockstep/core/docker'
+import { CONTAINER_STATE } from './state.ts'
+
+// The main step removes its container itself; this catches the case where it was killed first.
+await runAction('build-and-smoke-test (cleanup)', async () => {
+  const id = core.getState(CONTAINER_STATE)
+  if (id && (await removeContainer(id)))
+    core.info(`Removed test container ${id.slice(0, 12)} left by the main step.`)
+})

@@ -1,0 +1,31 @@
+import { inputError } from '../inputs.ts'
+
+/** Region from the step's `aws-region`, else the variables aws-actions/configure-aws-credentials sets. */
+export function resolveRegion(fromInput: string | undefined): string {
+  const region = fromInput || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || ''
+  if (!region) {
+    throw inputError(
+      'aws-region',
+      '',
+      'no region given and neither AWS_REGION nor AWS_DEFAULT_REGION is set: expected a region such as us-east-1',
+    )
+  }
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+    throw inputError('aws-region', region, 'expected a region such as us-east-1 or eu-west-2')
+  }
+  return region
+}
+
+/**
+ * Settings every AWS client of the suite shares. Adaptive retry rate-limits the client itself when
+ * ECS answers "Rate exceeded", so long waits survive throttling instead of failing on it.
+ * AWS_ENDPOINT_URL(_<SERVICE>) is read by the SDK itself, which is how ecs-local is reached.
+ */
+export function clientConfig(region: string) {
+  return {
+    region,
+    retryMode: 'adaptive' as const,
+    maxAttempts: 10,
+    customUserAgent: [['ecs-lockstep', '1']] as [string, string][],
+  }
+}

@@ -1,0 +1,7 @@
+export * from './errors.ts'
+export * from './inputs.ts'
+export * from './report.ts'
+export * from './run.ts'
+export * from './secrets.ts'
+export * from './time.ts'
+export * from './wait.ts'

@@ -1,0 +1,105 @@
+import * as core from '@actions/core'
+import { ActionError, CancelledError, errorMessage } from './errors.ts'
+import { Report, type PhaseStatus } from './report.ts'
+import { redact } from './secrets.ts'
+
+export interface ActionContext {
+  /** Aborted when the runner cancels the job (SIGINT, then SIGTERM); pass it to every wait. */
+  readonly signal: AbortSignal
+  readonly report: Report
+  /** Runs `work` in a collapsible log group and records it in the summary's timeline. */
+  phase<T>(name: string, work: () => Promise<T>): Promise<T>
+  /** Sets a step output. */
+  output(name: string, value: string | number | readonly string[]): void
+  /** Registers cleanup that runs when the action ends, however it ends (last registered, first run). */
+  defer(cleanup: () => Promise<void> | void): void
+}
+
+/** What the body may throw to fail the step with more to say in the summary. */
+export function isActionError(error: unknown): error is ActionError {
+  return error instanceof ActionError
+}
+
+function cancellationSignal(): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController()
+  const onSignal = (name: NodeJS.Signals) => {
+    core.warning(`Received ${name}: the workflow was cancelled. Stopping and cleaning up.`)
+    controller.abort(new CancelledError('the step was running'))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    },
+  }
+}
+
+/**
+ * The one way every entry point runs: errors become the step's failure annotation (with a hint
+ * when we know what to do), unexpected ones keep their stack in a debug line, cleanups always run,
+ * and the job summary is written whatever happened.
+ */
+export async function runAction(action: string, body: (ctx: ActionContext) => Promise<void>): Promise<void> {
+  const report = new Report(action)
+  const cleanups: (() => Promise<void> | void)[] = []
+  const { signal, dispose } = cancellationSignal()
+
+  const ctx: ActionContext = {
+    signal,
+    report,
+    async phase(name, work) {
+      const startedAt = new Date()
+      let status: PhaseStatus = 'failed'
+      core.startGroup(name)
+      try {
+        const result = await work()
+        status = 'succeeded'
+        return result
+      } catch (error) {
+        if (signal.aborted) status = 'cancelled'
+        throw error
+      } finally {
+        core.endGroup()
+        report.phase({ name, status, startedAt, ms: Date.now() - startedAt.getTime() })
+      }
+    },
+    output(name, value) {
+      core.setOutput(name, Array.isArray(value) ? value.join('\n') : String(value))
+    },
+    defer(cleanup) {
+      cleanups.push(cleanup)
+    },
+  }
+
+  let outcome: { ok: boolean; error?: string; hint?: string } = { ok: true }
+  try {
+    await body(ctx)
+  } catch (error) {
+    const cancelled = signal.aborted
+    const message = redact(
+      cancelled && !(error instanceof ActionError) ? 'The workflow was cancelled.' : errorMessage(error),
+    )
+    const hint = error instanceof ActionError ? error.hint : undefined
+    outcome = { ok: false, error: message, ...(hint ? { hint } : {}) }
+    core.setFailed(hint ? `${message}\n${hint}` : message)
+    if (!(error instanceof ActionError) && error instanceof Error && error.stack)
+      core.debug(redact(error.stack))
+  } finally {
+    for (const cleanup of cleanups.reverse()) {
+      try {
+        await cleanup()
+      } catch (error) {
+        core.warning(`Cleanup failed: ${redact(errorMessage(error))}`)
+      }
+    }
+    dispose()
+  }
+  try {
+    await report.write(outcome)
+  } catch (error) {
+    core.warning(`Could not write the job summary: ${errorMessage(error)}`)
+  }
+}

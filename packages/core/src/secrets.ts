@@ -1,0 +1,34 @@
+import * as core from '@actions/core'
+
+/** Every value registered with the runner's masker in this process, longest first for redaction. */
+const masked: string[] = []
+
+/** Names that hold credentials whatever the user says: JWT_SECRET, DB_PASSWORD, API_TOKEN, ... */
+const CREDENTIAL_NAME = /(pass(word|wd)?|secret|token|api[-_]?key|private[-_]?key|credential|auth)/i
+
+export function looksLikeCredential(name: string): boolean {
+  return CREDENTIAL_NAME.test(name)
+}
+
+/**
+ * Tells the runner to mask a value in every later log line, and remembers it so that text we write
+ * ourselves (the job summary, files) can be redacted too. Each line of a multi-line value is masked
+ * on its own because the runner matches line by line.
+ */
+export function maskSecret(value: string | undefined): void {
+  if (!value) return
+  for (const part of [value, ...value.split(/\r?\n/)]) {
+    const trimmed = part.trim()
+    if (trimmed.length === 0 || masked.includes(trimmed)) continue
+    core.setSecret(trimmed)
+    masked.push(trimmed)
+  }
+  masked.sort((a, b) => b.length - a.length)
+}
+
+/** Replaces every masked value in `text` with `***`, as the runner does for log lines. */
+export function redact(text: string): string {
+  let result = text
+  for (const secret of masked) result = result.split(secret).join('***')
+  return result
+}

@@ -1,0 +1,116 @@
+import { describe, expect, it } from '@jest/globals'
+import { runAction } from '@ecs-lockstep/action-runner'
+import { buildContext, containersLabelled } from '../support/images.ts'
+
+const ACTION = 'build-and-smoke-test'
+
+/** Runs the bundled action with a unique run id, and returns it with the containers it left behind. */
+async function smokeTest(
+  fixture: string,
+  inputs: Record<string, string> = {},
+  env: Record<string, string> = {},
+) {
+  const runId = `jest-${process.pid}-${Date.now()}`
+  const run = await runAction(ACTION, {
+    inputs: { context: buildContext(fixture), image: `lockstep-test/${fixture}:jest`, ...inputs },
+    env: { GITHUB_RUN_ID: runId, ...env },
+    timeoutMs: 90_000,
+  })
+  return { run, leftBehind: containersLabelled(`ecs-lockstep.smoke-test=${runId}`) }
+}
+
+describe('build-and-smoke-test (bundled, on the real Docker engine)', () => {
+  it('passes a healthy image and reports image, id and time to healthy', async () => {
+    const { run, leftBehind } = await smokeTest('healthy', { 'stable-for': '2s', env: 'APP_ENV=smoke' })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.image).toBe('lockstep-test/healthy:jest')
+    expect(run.outputs['image-id']).toMatch(/^sha256:[0-9a-f]{64}$/)
+    expect(Number(run.outputs['seconds-to-healthy'])).toBeLessThan(30)
+    expect(run.summary).toContain(
+      'build-and-smoke-test: lockstep-test/healthy:jest built, answered 200 and stayed up',
+    )
+    expect(leftBehind).toEqual([])
+  })
+
+  it('fails when the health endpoint never answers, within health-timeout', async () => {
+    const { run, leftBehind } = await smokeTest('never-answers', { 'health-timeout': '3s' })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toMatch(
+      /never answered healthy\. Timed out after 3\.\ds waiting for GET \/health to answer 200/,
+    )
+    expect(run.errors[0]).toMatch(/Last seen: (connection reset|connection refused)/)
+    expect(run.log).toContain('Container diagnostics')
+    expect(run.ms).toBeLessThan(30_000)
+    expect(leftBehind).toEqual([])
+  })
+
+  it('fails when the health endpoint answers 500, and shows the status it got', async () => {
+    const { run, leftBehind } = await smokeTest('answers-500', {
+      'health-path': '/cgi-bin/health',
+      'health-timeout': '3s',
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toContain('Last seen: answered 500')
+    expect(leftBehind).toEqual([])
+  })
+
+  it('fails when the container crashes 3 s after becoming healthy, with its exit code and logs', async () => {
+    const { run, leftBehind } = await smokeTest('crashes-after-start', { 'stable-for': '10s' })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toMatch(/crashed [2-4]\.\ds after it first answered healthy: exit code 3\b/)
+    expect(run.log).toContain('fatal: lost the lock on /data')
+    expect(run.summary).toContain('Container logs (last 200 lines)')
+    expect(run.summary).toContain('fatal: lost the lock on /data')
+    expect(run.summary).toContain('oomKilled=false')
+    expect(leftBehind).toEqual([])
+  })
+
+  it('fails with the build output when the Dockerfile does not build, and starts nothing', async () => {
+    const { run, leftBehind } = await smokeTest('does-not-build')
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toContain('The image did not build')
+    expect(run.errors[0]).toMatch(/app\.bin/)
+    expect(run.outputs['image-id']).toBeUndefined()
+    expect(leftBehind).toEqual([])
+  })
+
+  it('keeps secret env values out of the command line, the log and the summary', async () => {
+    const secret = 'jwt-5ecr3t-value-that-must-not-leak'
+    const apiKey = 'sk-test-0123456789abcdef'
+    const { run } = await smokeTest('healthy', {
+      'stable-for': '0',
+      env: `APP_ENV=smoke\nJWT_SECRET=${secret}\nLLM_KEY=${apiKey}`,
+      'env-secret-keys': 'LLM_KEY',
+    })
+    expect(run.exitCode).toBe(0)
+    const rawOutsideMaskCommands = run.raw
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n')
+    for (const value of [secret, apiKey]) {
+      expect(rawOutsideMaskCommands).not.toContain(value)
+      expect(run.summary).not.toContain(value)
+    }
+    expect(run.raw).toContain(`::add-mask::${secret}`)
+    expect(run.raw).toContain(`::add-mask::${apiKey}`)
+  })
+
+  it('removes the container when the workflow is cancelled while waiting', async () => {
+    const runId = `jest-cancel-${Date.now()}`
+    const run = await runAction(ACTION, {
+      inputs: {
+        context: buildContext('never-answers'),
+        image: 'lockstep-test/never-answers:jest',
+        'health-timeout': '60s',
+      },
+      env: { GITHUB_RUN_ID: runId },
+      cancelWhen: /Probing http/,
+      timeoutMs: 60_000,
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.ms).toBeLessThan(15_000)
+    expect(run.warnings.join('\n')).toContain('the workflow was cancelled')
+    expect(containersLabelled(`ecs-lockstep.smoke-test=${runId}`)).toEqual([])
+  })
+})

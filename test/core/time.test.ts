@@ -1,0 +1,35 @@
+import { describe, expect, it } from '@jest/globals'
+import { formatDuration, parseDuration, sleep, toSeconds } from '@ecs-lockstep/core'
+
+describe('durations', () => {
+  it.each([
+    ['0', 0],
+    ['500ms', 500],
+    ['90s', 90_000],
+    ['5m', 300_000],
+    ['1h30m', 5_400_000],
+    ['1.5s', 1500],
+    [' 2m ', 120_000],
+  ])('parses %s', (text, ms) => expect(parseDuration(text)).toBe(ms))
+
+  it.each(['', '90', 's', '5 m', '-1s', '1d', '1m-', 'abc'])('rejects %j', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  )
+
+  it.each([
+    [850, '850ms'],
+    [12_340, '12.3s'],
+    [245_000, '4m 05s'],
+    [3_720_000, '1h 02m'],
+  ])('formats %d ms as %s', (ms, text) => expect(formatDuration(ms)).toBe(text))
+
+  it('rounds outputs to tenths of a second', () => expect(toSeconds(12_349)).toBe(12.3))
+
+  it('sleep stops at once when its signal aborts', async () => {
+    const controller = new AbortController()
+    const started = Date.now()
+    setTimeout(() => controller.abort(new Error('cancelled')), 20)
+    await expect(sleep(10_000, controller.signal)).rejects.toThrow('cancelled')
+    expect(Date.now() - started).toBeLessThan(1000)
+  })
+})

@@ -1,0 +1,72 @@
+import { describe, expect, it } from '@jest/globals'
+import { CancelledError, waitFor, WaitTimeoutError } from '@ecs-lockstep/core'
+
+const fast = { minMs: 10, maxMs: 80, factor: 2 }
+
+describe('waitFor', () => {
+  it('returns the value once observed done, reporting each change of progress once', async () => {
+    const states = ['PENDING', 'PENDING', 'ACTIVATING', 'ACTIVATING', 'RUNNING']
+    const seen: string[] = []
+    const result = await waitFor({
+      what: 'the task',
+      deadline: Date.now() + 5000,
+      interval: fast,
+      onProgress: (p) => seen.push(p),
+      observe: async () => {
+        const state = states.shift() as string
+        return state === 'RUNNING' ? { done: true, value: state } : { done: false, progress: state }
+      },
+    })
+    expect(result).toBe('RUNNING')
+    expect(seen).toEqual(['PENDING', 'ACTIVATING'])
+  })
+
+  it('backs off while nothing changes and returns to the minimum interval on a change', async () => {
+    const polls: number[] = []
+    let n = 0
+    await waitFor({
+      what: 'x',
+      deadline: Date.now() + 5000,
+      interval: fast,
+      observe: async () => {
+        polls.push(Date.now())
+        n++
+        if (n === 9) return { done: true, value: n }
+        return { done: false, progress: n < 6 ? 'same' : `changed-${n}` }
+      },
+    })
+    const gaps = polls.slice(1).map((t, i) => t - (polls[i] as number))
+    // 'same' for polls 1-5: 10, 20, 40, 80, 80 (capped); then every poll changes: back to 10.
+    expect(gaps[3]).toBeGreaterThanOrEqual(70)
+    expect(gaps[6]).toBeLessThan(40)
+  })
+
+  it('fails at the deadline with what it waited for and what it last saw', async () => {
+    const started = Date.now()
+    const error = await waitFor({
+      what: 'the old task to stop',
+      deadline: started + 200,
+      interval: fast,
+      observe: async () => ({ done: false, progress: 'task abc is DEACTIVATING' }),
+    }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(WaitTimeoutError)
+    expect((error as Error).message).toMatch(
+      /^Timed out after \d+ms waiting for the old task to stop\. Last seen: task abc is DEACTIVATING\.$/,
+    )
+    expect(Date.now() - started).toBeLessThan(400)
+  })
+
+  it('stops when cancelled', async () => {
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 30)
+    await expect(
+      waitFor({
+        what: 'health',
+        deadline: Date.now() + 10_000,
+        signal: controller.signal,
+        interval: { minMs: 1000, maxMs: 1000, factor: 1 },
+        observe: async () => ({ done: false, progress: 'nope' }),
+      }),
+    ).rejects.toBeInstanceOf(CancelledError)
+  })
+})
