@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'bench/**', 'packages/ecs-local/bin/**', 'examples/**'],
+    files: ['scripts/**', 'bench/**', 'packages/ecs-local/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
 )

@@ -14,7 +14,7 @@ describe('Report', () => {
     expect(md).toContain('### ✅ push-ecr: pushed 2 tags')
     expect(md).toContain('<code>repo/app:&lt;sha&gt;</code>')
     expect(md).not.toContain('Empty')
-    expect(md).toContain('| ✅ Push | 10:00:00 | 1.5s |  |')
+    expect(md).toContain('| ✅ Push | 10:00:00 | 1.5s |')
     expect(md).toContain('<pre>login with *** &amp; go</pre>')
     expect(md).not.toContain('s3cr3t')
   })

@@ -84,11 +84,20 @@ export class Report {
       parts.push(`<table>${rows.join('')}</table>\n`)
     }
     if (this.phases.length > 0) {
-      const rows = this.phases.map(
-        (p) =>
-          `| ${STATUS_ICON[p.status]} ${p.name} | ${p.startedAt.toISOString().slice(11, 19)} | ${formatDuration(p.ms)} | ${p.note ? escapeHtml(p.note) : ''} |`,
-      )
-      parts.push(`| Phase | Started (UTC) | Took | Note |\n|---|---|---|---|\n${rows.join('\n')}\n`)
+      const withNotes = this.phases.some((p) => p.note)
+      const rows = this.phases.map((p) => {
+        const cells = [
+          `${STATUS_ICON[p.status]} ${p.name}`,
+          p.startedAt.toISOString().slice(11, 19),
+          formatDuration(p.ms),
+        ]
+        if (withNotes) cells.push(p.note ? escapeHtml(p.note) : '')
+        return `| ${cells.join(' | ')} |`
+      })
+      const header = withNotes
+        ? '| Phase | Started (UTC) | Took | Note |\n|---|---|---|---|'
+        : '| Phase | Started (UTC) | Took |\n|---|---|---|'
+      parts.push(`${header}\n${rows.join('\n')}\n`)
     }
     for (const s of this.sections) {
       const body = s.preformatted ? `<pre>${escapeHtml(s.body)}</pre>` : s.body

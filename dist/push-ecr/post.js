@@ -1,0 +1,2 @@
+import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
+import{b as c,d as u}from"./chunks/chunk-CNYK7IK2.js";import{d as t,e,g as i,o as a}from"./chunks/chunk-J2U26M33.js";import"./chunks/chunk-EEEC4TXW.js";await a("push-ecr (logout)",async()=>{let o=i(u);if(!o)return;let r=await c(["logout",o],{silent:!0,allowFailure:!0});r.exitCode===0?e(`Logged out of ${o}.`):t(`docker logout ${o} failed: ${r.stderr.trim()}`)});
