@@ -202,61 +202,47 @@ describe('sample backend (on the real Docker engine)', () => {
 
   it('registers users, issues HS256 tokens for JSON and form logins, and checks them', async () => {
     const base = `${api.url}/api/v1`
-    expect(
-      await call(`${base}/auth/register`, {
-        method: 'POST',
-        json: { username: 'alice', password: PASSWORD },
-      }),
-    ).toMatchObject({ status: 201, body: { username: 'alice' } })
-    expect(
-      (
-        await call(`${base}/auth/register`, {
-          method: 'POST',
-          json: { username: 'alice', password: 'other-pass' },
-        })
-      ).status,
-    ).toBe(409)
-    expect((await call(`${base}/auth/register`, { method: 'POST', json: { username: 'bob' } })).status).toBe(
-      400,
-    )
-    expect(
-      (await call(`${base}/auth/register`, { method: 'POST', json: ['not', 'an', 'object'] })).status,
-    ).toBe(400)
+    const register = (json: unknown) => call(`${base}/auth/register`, { method: 'POST', json })
+    const login = (fields: Record<string, string>, as: 'json' | 'form' = 'json') =>
+      call(
+        `${base}/auth/token`,
+        as === 'json' ? { method: 'POST', json: fields } : { method: 'POST', form: fields },
+      )
+    const tokenOf = (reply: { body: unknown }) => (reply.body as { access_token: string }).access_token
 
-    const byJson = await call(`${base}/auth/token`, {
-      method: 'POST',
-      json: { username: 'alice', password: PASSWORD },
+    expect(await register({ username: 'alice', password: PASSWORD })).toMatchObject({
+      status: 201,
+      body: { username: 'alice' },
     })
+    expect((await register({ username: 'alice', password: 'other-pass' })).status).toBe(409)
+    expect((await register({ username: 'bob' })).status).toBe(400)
+    expect((await register(['not', 'an', 'object'])).status).toBe(400)
+
+    const byJson = await login({ username: 'alice', password: PASSWORD })
     expect(byJson).toMatchObject({ status: 200, body: { token_type: 'bearer' } })
-    const token = (byJson.body as { access_token: string }).access_token
-    expect(JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString())).toEqual({
+    const token = tokenOf(byJson)
+    const [header, , signature] = token.split('.')
+    expect(JSON.parse(Buffer.from(header ?? '', 'base64url').toString())).toEqual({
       alg: 'HS256',
       typ: 'JWT',
     })
     expect(await call(`${base}/me`, { token })).toMatchObject({ status: 200, body: { username: 'alice' } })
 
-    const byForm = await call(`${base}/auth/token`, {
-      method: 'POST',
-      form: { username: 'testuser', password: 'testpass123', grant_type: 'password' },
-    })
+    // FastAPI's OAuth2 password form, with the default user created at start.
+    const byForm = await login(
+      { username: 'testuser', password: 'testpass123', grant_type: 'password' },
+      'form',
+    )
     expect(byForm.status).toBe(200)
-    const testuserToken = (byForm.body as { access_token: string }).access_token
-    expect(await call(`${base}/me`, { token: testuserToken })).toMatchObject({
+    expect(await call(`${base}/me`, { token: tokenOf(byForm) })).toMatchObject({
       body: { username: 'testuser' },
     })
 
-    expect(
-      (await call(`${base}/auth/token`, { method: 'POST', json: { username: 'alice', password: 'wrong' } }))
-        .status,
-    ).toBe(401)
-    expect(
-      (await call(`${base}/auth/token`, { method: 'POST', form: { username: 'nobody', password: 'x' } }))
-        .status,
-    ).toBe(401)
+    expect((await login({ username: 'alice', password: 'wrong-password' })).status).toBe(401)
+    expect((await login({ username: 'nobody', password: 'whatever' }, 'form')).status).toBe(401)
     expect((await call(`${base}/me`)).status).toBe(401)
-    const [header, , signature] = token.split('.')
-    const forged = `${header}.${Buffer.from(JSON.stringify({ sub: 'testuser', exp: 9e9 })).toString('base64url')}.${signature}`
-    expect((await call(`${base}/me`, { token: forged })).status).toBe(401)
+    const claims = Buffer.from(JSON.stringify({ sub: 'testuser', exp: 9e9 })).toString('base64url')
+    expect((await call(`${base}/me`, { token: `${header}.${claims}.${signature}` })).status).toBe(401)
   })
 
   it('logs one line per request and a start line with the version, but no password or JWT secret', async () => {
