@@ -1,5 +1,5 @@
 import * as core from '@actions/core'
-import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
+import { inputError, maskSecretValues, readInputs, runAction } from '@ecs-lockstep/core'
 import { join } from 'node:path'
 import { parse as parseShell } from 'shell-quote'
 import { inputs } from './inputs.ts'
@@ -31,11 +31,11 @@ function parseRunArgs(raw: string | undefined): string[] {
 
 await runAction('build-and-smoke-test', async (ctx) => {
   const given = readInputs(inputs)
+  maskSecretValues(given.env, given.envSecretKeys)
+  maskSecretValues(given.buildArgs)
   const runArgs = parseRunArgs(given.runArgs)
   // Docker and HTTP code load only once the inputs are known to be good: a typo fails in milliseconds.
   const smoke = await import('./smoke-test.ts')
-  smoke.maskSecretValues(given.env, given.envSecretKeys)
-  smoke.maskSecretValues(given.buildArgs, [])
   for (const key of given.envSecretKeys.filter((k) => !(k in given.env))) {
     core.warning(`env-secret-keys names ${key}, which is not set in env.`)
   }

@@ -2,8 +2,6 @@ import * as core from '@actions/core'
 import {
   ActionError,
   type ActionContext,
-  looksLikeCredential,
-  maskSecret,
   formatDuration,
   sleep,
   toSeconds,
@@ -49,13 +47,6 @@ export interface SmokeTestPlan {
 
 /** A failure of the running container: the report then carries its logs and exit state. */
 class ContainerFailure extends ActionError {}
-
-/** Masks every value that is a secret (listed, or named like a credential) before any command can echo it. */
-export function maskSecretValues(env: Record<string, string>, secretKeys: string[]): void {
-  for (const [key, value] of Object.entries(env)) {
-    if (secretKeys.includes(key) || looksLikeCredential(key)) maskSecret(value)
-  }
-}
 
 export async function buildImage(plan: SmokeTestPlan): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lockstep-build-'))

@@ -32,3 +32,10 @@ export function redact(text: string): string {
   for (const secret of masked) result = result.split(secret).join('***')
   return result
 }
+
+/** Masks each value whose key is listed or is named like a credential, before any command can echo it. */
+export function maskSecretValues(values: Record<string, string>, secretKeys: readonly string[] = []): void {
+  for (const [key, value] of Object.entries(values)) {
+    if (secretKeys.includes(key) || looksLikeCredential(key)) maskSecret(value)
+  }
+}

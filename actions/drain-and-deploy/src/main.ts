@@ -1,0 +1,40 @@
+import { maskSecretValues, readInputs, runAction, toSeconds } from '@ecs-lockstep/core'
+import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
+import { inputs } from './inputs.ts'
+
+const startedAt = Date.now()
+
+await runAction('drain-and-deploy', async (ctx) => {
+  const given = readInputs(inputs)
+  maskSecretValues(given.environmentVariables)
+  const region = resolveRegion(given.awsRegion)
+  // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
+  const { createClients } = await import('@ecs-lockstep/core/ecs/clients')
+  const { deploy } = await import('@ecs-lockstep/core/ecs/deploy')
+  const outcome = await deploy(ctx, createClients(region), {
+    ref: { cluster: given.cluster, service: given.service },
+    region,
+    definition: {
+      kind: 'render',
+      reference: given.taskDefinition,
+      containerName: given.containerName,
+      image: given.image,
+      environment: given.environmentVariables,
+    },
+    desiredCount: given.desiredCount,
+    strategy: given.strategy,
+    singleWriter: given.singleWriter,
+    waitFor: given.waitFor,
+    deadline: startedAt + given.timeout,
+    ifDeploymentInProgress: given.ifDeploymentInProgress,
+    purpose: 'deploy',
+  })
+  ctx.output('task-definition-arn', outcome.taskDefinitionArn)
+  ctx.output('previous-task-definition-arn', outcome.previousTaskDefinitionArn)
+  ctx.output('deployment-id', outcome.deploymentId)
+  ctx.output('task-arns', outcome.taskArns)
+  ctx.output('drain-seconds', toSeconds(outcome.drainMs))
+  ctx.output('start-seconds', toSeconds(outcome.startMs))
+  ctx.output('downtime-seconds', outcome.downtimeMs === undefined ? '' : toSeconds(outcome.downtimeMs))
+  ctx.report.headline = `${outcome.taskDefinitionArn.split('/').pop()} is ${given.waitFor === 'none' ? 'deploying' : given.waitFor}`
+})

@@ -1,0 +1,17 @@
+import { duration, integer, oneOf, text } from '@ecs-lockstep/core'
+
+export const inputs = {
+  cluster: text({ required: true }),
+  service: text({ required: true }),
+  to: text({
+    pattern: /^(arn:\S+|[A-Za-z0-9_-]+:\d+)$/,
+    expected: 'expected family:revision or a task definition ARN',
+  }),
+  'desired-count': integer({ min: 0, max: 1000 }),
+  strategy: oneOf(['drain', 'rolling'], { default: 'drain' }),
+  'single-writer': oneOf(['auto', 'true', 'false'], { default: 'auto' }),
+  'wait-for': oneOf(['healthy', 'running', 'none'], { default: 'healthy' }),
+  timeout: duration({ default: '15m', min: 10_000, max: 6 * 3_600_000 }),
+  reason: text(),
+  'aws-region': text(),
+}

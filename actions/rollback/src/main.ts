@@ -1,0 +1,48 @@
+import * as core from '@actions/core'
+import { readInputs, runAction } from '@ecs-lockstep/core'
+import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
+import { inputs } from './inputs.ts'
+
+const startedAt = Date.now()
+
+await runAction('rollback', async (ctx) => {
+  const given = readInputs(inputs)
+  const region = resolveRegion(given.awsRegion)
+  // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
+  const { createClients } = await import('@ecs-lockstep/core/ecs/clients')
+  const { deploy } = await import('@ecs-lockstep/core/ecs/deploy')
+  const { chooseRollbackTarget } = await import('@ecs-lockstep/core/ecs/rollback-target')
+  const { describeService } = await import('@ecs-lockstep/core/ecs/service')
+  const clients = createClients(region)
+  const ref = { cluster: given.cluster, service: given.service }
+
+  const target = await ctx.phase('Choose revision', async () => {
+    const service = await describeService(clients, ref)
+    const chosen = await chooseRollbackTarget(clients, service, given.to)
+    core.info(
+      `Rolling ${given.service} back from ${service.taskDefinition?.split('/').pop()} to ${chosen.arn.split('/').pop()}: ${chosen.reason}.`,
+    )
+    if (given.reason) core.info(`Reason: ${given.reason}`)
+    return chosen
+  })
+  if (given.reason) ctx.report.fact('Reason', given.reason)
+  ctx.report.fact('Why this revision', target.reason)
+
+  const outcome = await deploy(ctx, clients, {
+    ref,
+    region,
+    definition: { kind: 'existing', arn: target.arn },
+    desiredCount: given.desiredCount,
+    strategy: given.strategy,
+    singleWriter: given.singleWriter,
+    waitFor: given.waitFor,
+    deadline: startedAt + given.timeout,
+    // The deployment in progress is usually the failing one being rolled back.
+    ifDeploymentInProgress: 'proceed',
+    purpose: 'rollback',
+  })
+  ctx.output('rolled-back-to', outcome.taskDefinitionArn)
+  ctx.output('rolled-back-from', outcome.previousTaskDefinitionArn)
+  ctx.output('deployment-id', outcome.deploymentId)
+  ctx.report.headline = `rolled back from ${outcome.previousTaskDefinitionArn.split('/').pop()} to ${outcome.taskDefinitionArn.split('/').pop()}`
+})

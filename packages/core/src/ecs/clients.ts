@@ -1,0 +1,28 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
+import { ECRClient } from '@aws-sdk/client-ecr'
+import { ECSClient } from '@aws-sdk/client-ecs'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { STSClient } from '@aws-sdk/client-sts'
+import { clientConfig } from '../aws/clients.ts'
+
+/** The AWS clients a deploy talks to, created once per action run. */
+export interface AwsClients {
+  ecs: ECSClient
+  elb: ElasticLoadBalancingV2Client
+  logs: CloudWatchLogsClient
+  ecr: ECRClient
+  sts: STSClient
+  region: string
+}
+
+export function createClients(region: string): AwsClients {
+  const config = clientConfig(region)
+  return {
+    ecs: new ECSClient(config),
+    elb: new ElasticLoadBalancingV2Client(config),
+    logs: new CloudWatchLogsClient(config),
+    ecr: new ECRClient(config),
+    sts: new STSClient(config),
+    region,
+  }
+}

@@ -1,0 +1,374 @@
+import { type Service, type TaskDefinition } from '@aws-sdk/client-ecs'
+import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
+import * as core from '@actions/core'
+import { ActionError, CancelledError } from '../errors.ts'
+import { inputError } from '../inputs.ts'
+import type { ActionContext } from '../run.ts'
+import { aws } from '../aws/errors.ts'
+import { formatDuration, toSeconds } from '../time.ts'
+import { waitFor } from '../wait.ts'
+import type { AwsClients } from './clients.ts'
+import { diagnose, reportDiagnosis } from './diagnose.ts'
+import { drainService, liveServiceTasks, type DrainResult } from './drain.ts'
+import { assertImagesExist } from './images.ts'
+import { DEPLOY_POLL, tolerateThrottling, type PollSettings } from './poll.ts'
+import { clearRestorePoint, saveRestorePoint, type RestorePoint } from './restore-point.ts'
+import { restoreService } from './restore.ts'
+import {
+  RolloutFailure,
+  startDeployment,
+  waitForDeployment,
+  type RolloutProgress,
+  type RolloutTarget,
+  type WaitFor,
+} from './rollout.ts'
+import {
+  assertClusterActive,
+  deploymentInProgress,
+  describeDeployments,
+  describeService,
+  tagService,
+  TAG_PREVIOUS,
+  type ServiceRef,
+} from './service.ts'
+import {
+  efsVolumes,
+  hasHealthCheck,
+  registerTaskDefinition,
+  renderTaskDefinition,
+  shortRevision,
+  stopTimeoutSeconds,
+  type RenderedTaskDefinition,
+} from './task-definition.ts'
+import { TaskTracker } from './tasks.ts'
+
+export type Strategy = 'drain' | 'rolling'
+
+export interface DeployRequest {
+  ref: ServiceRef
+  region: string
+  /** What to run: a definition to render (drain-and-deploy) or an existing revision (rollback). */
+  definition:
+    | {
+        kind: 'render'
+        reference?: string
+        containerName?: string
+        image?: string
+        environment: Record<string, string>
+      }
+    | { kind: 'existing'; arn: string }
+  /** Undefined: the service's current count (1 when it is 0). */
+  desiredCount: number | undefined
+  strategy: Strategy
+  singleWriter: 'auto' | 'true' | 'false'
+  waitFor: WaitFor
+  /** Epoch ms by which everything, drain included, must be done. */
+  deadline: number
+  /** `proceed`: a rollback replaces the failing deployment rather than waiting for it. */
+  ifDeploymentInProgress: 'wait' | 'fail' | 'proceed'
+  purpose: 'deploy' | 'rollback'
+  poll?: PollSettings
+}
+
+export interface DeployOutcome {
+  taskDefinitionArn: string
+  previousTaskDefinitionArn: string
+  deploymentId: string
+  taskArns: string[]
+  drainMs: number
+  startMs: number
+  downtimeMs: number | undefined
+}
+
+interface Plan {
+  service: Service
+  previousArn: string
+  previousCount: number
+  definition: TaskDefinition
+  desiredCount: number
+  singleWriter: boolean
+  volumes: string[]
+}
+
+const SLOW_DRAIN_SECONDS = 60
+
+async function waitForOtherDeployment(
+  clients: AwsClients,
+  request: DeployRequest,
+  service: Service,
+  signal: AbortSignal,
+): Promise<Service> {
+  if (!deploymentInProgress(service) || request.ifDeploymentInProgress === 'proceed') return service
+  const current = describeDeployments(service)
+  if (request.ifDeploymentInProgress === 'fail') {
+    throw new ActionError(
+      `Another deployment of ${request.ref.service} is in progress: ${current}. Nothing was changed.`,
+      {
+        hint: 'Wait for it to finish (or set if-deployment-in-progress: wait), then re-run.',
+      },
+    )
+  }
+  core.info(`Another deployment is in progress (${current}); waiting for it to settle first.`)
+  return waitFor({
+    what: 'the deployment already in progress to settle',
+    deadline: request.deadline,
+    signal,
+    interval: request.poll ?? DEPLOY_POLL,
+    onProgress: (p) => core.info(`  ${p}`),
+    observe: tolerateThrottling(async () => {
+      const latest = await describeService(clients, request.ref)
+      return deploymentInProgress(latest)
+        ? { done: false, progress: describeDeployments(latest) }
+        : { done: true, value: latest }
+    }),
+  })
+}
+
+async function expectedDrainSeconds(clients: AwsClients, service: Service, definition: TaskDefinition) {
+  const groups = [
+    ...new Set((service.loadBalancers ?? []).map((lb) => lb.targetGroupArn).filter(Boolean)),
+  ] as string[]
+  let delay = 0
+  let slowest: string | undefined
+  for (const arn of groups) {
+    const reply = await aws('reading the target group attributes', () =>
+      clients.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn })),
+    )
+    const value = Number(
+      reply.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300,
+    )
+    if (value >= delay) {
+      delay = value
+      slowest = arn
+    }
+  }
+  return { delay, targetGroup: slowest, total: delay + stopTimeoutSeconds(definition) }
+}
+
+/** Everything that can be checked before the service is touched; registers the new revision. */
+async function preflight(ctx: ActionContext, clients: AwsClients, request: DeployRequest): Promise<Plan> {
+  const identity = await aws('checking the AWS credentials', () =>
+    clients.sts.send(new GetCallerIdentityCommand({})),
+  )
+  core.info(`AWS account ${identity.Account} (${identity.Arn}), region ${request.region}`)
+  await assertClusterActive(clients, request.ref)
+  let service = await describeService(clients, request.ref)
+  if (service.status !== 'ACTIVE') {
+    throw new ActionError(
+      `Service '${request.ref.service}' is ${service.status}, not ACTIVE. Nothing was changed.`,
+    )
+  }
+  service = await waitForOtherDeployment(clients, request, service, ctx.signal)
+  const previousArn = service.taskDefinition as string
+  const previousCount = service.desiredCount ?? 0
+
+  let rendered: RenderedTaskDefinition
+  if (request.definition.kind === 'render') {
+    rendered = await renderTaskDefinition(clients, {
+      reference: request.definition.reference,
+      currentArn: previousArn,
+      containerName: request.definition.containerName,
+      image: request.definition.image,
+      environment: request.definition.environment,
+    })
+  } else {
+    rendered = await renderTaskDefinition(clients, {
+      reference: request.definition.arn,
+      currentArn: previousArn,
+      containerName: undefined,
+      image: undefined,
+      environment: {},
+    })
+  }
+
+  const volumes = efsVolumes(rendered.input)
+  const singleWriter = request.singleWriter === 'auto' ? volumes.length > 0 : request.singleWriter === 'true'
+  const desiredCount = request.desiredCount ?? (previousCount > 0 ? previousCount : 1)
+  if (singleWriter) {
+    const why =
+      volumes.length > 0
+        ? `the task definition mounts EFS volume(s) ${volumes.join(', ')}, and two tasks alive at once would both open them ("database is locked")`
+        : 'single-writer is on'
+    if (desiredCount > 1) {
+      throw inputError(
+        'desired-count',
+        String(desiredCount),
+        `${why}: expected 1 for a single-writer service (or set single-writer: false if the app can share its volume)`,
+      )
+    }
+    if (request.strategy === 'rolling') {
+      throw inputError(
+        'strategy',
+        'rolling',
+        `${why}; a rolling update starts the new task before the old one has stopped: expected drain`,
+      )
+    }
+  }
+
+  const images = (rendered.input.containerDefinitions ?? []).map((c) => c.image ?? '').filter(Boolean)
+  await assertImagesExist(clients, images)
+  const definition = await registerTaskDefinition(clients, rendered)
+  const newArn = definition.taskDefinitionArn as string
+
+  const live = await liveServiceTasks(clients, request.ref)
+  const drain = await expectedDrainSeconds(clients, service, definition)
+  const lines = [
+    `Service:        ${request.ref.service} in cluster ${request.ref.cluster}`,
+    `Current:        ${shortRevision(previousArn)} at ${previousCount} task(s); ${live.length} task(s) alive`,
+    `New:            ${shortRevision(newArn)} at ${desiredCount} task(s) (${rendered.existingArn ? 'existing revision' : 'registered now'} from ${rendered.source})`,
+    `Strategy:       ${request.strategy}${singleWriter ? ` (single-writer: ${volumes.join(', ') || 'forced on'})` : ''}`,
+    request.strategy === 'drain'
+      ? `Expected drain: up to ~${drain.total}s (${drain.targetGroup ? `deregistration delay ${drain.delay}s + ` : ''}stop timeout ${stopTimeoutSeconds(definition)}s)`
+      : `Rolling:        ECS replaces tasks within its minimum/maximum healthy percent`,
+  ]
+  core.info(lines.join('\n'))
+  if (singleWriter && request.strategy === 'drain' && drain.targetGroup && drain.total > SLOW_DRAIN_SECONDS) {
+    core.warning(
+      `Draining will take up to ${drain.total}s: target group ${drain.targetGroup} keeps each stopped task DEACTIVATING for its deregistration delay (${drain.delay}s) before ECS sends SIGTERM. ` +
+        `A single-task service serves nothing during that time anyway; lower deregistration_delay.timeout_seconds (e.g. aws elbv2 modify-target-group-attributes --target-group-arn ${drain.targetGroup} --attributes Key=deregistration_delay.timeout_seconds,Value=5).`,
+    )
+  }
+  ctx.report.fact('Service', `${request.ref.cluster}/${request.ref.service}`)
+  ctx.report.fact(
+    request.purpose === 'rollback' ? 'Rolled back from' : 'Previous revision',
+    shortRevision(previousArn),
+  )
+  ctx.report.fact(request.purpose === 'rollback' ? 'Rolled back to' : 'New revision', shortRevision(newArn))
+  ctx.report.fact('Strategy', `${request.strategy}${singleWriter ? ' (single-writer)' : ''}`)
+  return { service, previousArn, previousCount, definition, desiredCount, singleWriter, volumes }
+}
+
+function recoveryHint(request: DeployRequest, plan: Plan, newArn: string): string {
+  const { cluster, service } = request.ref
+  if (request.purpose === 'rollback') {
+    return `Nothing healthy is running. Deploy a known-good revision by hand: aws ecs update-service --cluster ${cluster} --service ${service} --task-definition <family:revision> --desired-count ${plan.desiredCount}`
+  }
+  return (
+    `The service is left on ${shortRevision(newArn)} at ${plan.desiredCount} task(s), which did not become healthy; ${shortRevision(plan.previousArn)} is no longer running. ` +
+    `Run the rollback action (it picks the last verified revision), or: aws ecs update-service --cluster ${cluster} --service ${service} --task-definition ${shortRevision(plan.previousArn)} --desired-count ${plan.previousCount || 1}`
+  )
+}
+
+/**
+ * The deploy both actions share: preflight (nothing changes until everything checkable is checked),
+ * drain (strategy drain: scale to 0 and wait until every old task is STOPPED), start the new
+ * deployment, wait until it is healthy. Cancellation restores the previous revision; a failure
+ * shows why and says what state it left.
+ */
+export async function deploy(
+  ctx: ActionContext,
+  clients: AwsClients,
+  request: DeployRequest,
+): Promise<DeployOutcome> {
+  const poll = request.poll ?? DEPLOY_POLL
+  const began = Date.now()
+  const plan = await ctx.phase('Preflight', () => preflight(ctx, clients, request))
+  const newArn = plan.definition.taskDefinitionArn as string
+  const restorePoint: RestorePoint = {
+    ...request.ref,
+    region: request.region,
+    taskDefinitionArn: plan.previousArn,
+    desiredCount: plan.previousCount,
+  }
+  saveRestorePoint(restorePoint)
+  const tracker = new TaskTracker()
+  const progress: RolloutProgress = { running: [] }
+  const target: RolloutTarget = {
+    taskDefinitionArn: newArn,
+    desiredCount: plan.desiredCount,
+    forceNewDeployment: request.strategy === 'drain' || newArn === plan.previousArn,
+    healthChecked: hasHealthCheck(plan.definition),
+  }
+  let drained: DrainResult | undefined
+  let deploymentId: string | undefined
+  let updateSentAt = 0
+  try {
+    if (request.strategy === 'drain') {
+      drained = await ctx.phase('Drain', () =>
+        drainService(clients, request.ref, { deadline: request.deadline, signal: ctx.signal, poll, tracker }),
+      )
+    }
+    await tagService(clients, plan.service, { [TAG_PREVIOUS]: plan.previousArn })
+    deploymentId = await ctx.phase('Start', async () => {
+      updateSentAt = Date.now()
+      const started = await startDeployment(clients, request.ref, target)
+      if (request.waitFor !== 'none') {
+        await waitForDeployment(clients, request.ref, target, started.deploymentId, 'running', {
+          deadline: request.deadline,
+          signal: ctx.signal,
+          poll,
+          tracker,
+          progress,
+        })
+      }
+      return started.deploymentId
+    })
+    if (request.waitFor === 'healthy') {
+      await ctx.phase('Healthy', () =>
+        waitForDeployment(clients, request.ref, target, deploymentId as string, 'healthy', {
+          deadline: request.deadline,
+          signal: ctx.signal,
+          poll,
+          tracker,
+          progress,
+        }),
+      )
+    }
+  } catch (error) {
+    if (ctx.signal.aborted || error instanceof CancelledError) {
+      await restoreService(clients, restorePoint, 'The workflow was cancelled')
+      throw new CancelledError(
+        `${deploymentId ? 'waiting for the new deployment' : 'draining'}; ${request.ref.service} was restored to ${shortRevision(plan.previousArn)} at ${plan.previousCount} task(s)`,
+      )
+    }
+    if (!deploymentId) {
+      // Nothing new was started: put the old revision back rather than leave the service at zero.
+      await restoreService(
+        clients,
+        restorePoint,
+        `The ${request.purpose} failed before the new revision was started`,
+      )
+      throw error
+    }
+    clearRestorePoint()
+    const diagnosis = await diagnose(clients, request.ref, began)
+    reportDiagnosis(ctx.report, diagnosis)
+    const why = diagnosis.stoppedTasks[0] ? `\nFirst failed task: ${diagnosis.stoppedTasks[0]}` : ''
+    const message = error instanceof Error ? error.message : String(error)
+    throw new RolloutFailure(`${message}${why}`, { hint: recoveryHint(request, plan, newArn) })
+  }
+  clearRestorePoint()
+
+  const finishedAt = progress.healthyAt ?? progress.runningAt ?? Date.now()
+  const outcome: DeployOutcome = {
+    taskDefinitionArn: newArn,
+    previousTaskDefinitionArn: plan.previousArn,
+    deploymentId: deploymentId as string,
+    taskArns: progress.running.map((t) => t.taskArn as string),
+    drainMs: drained?.ms ?? 0,
+    startMs: request.waitFor === 'none' ? 0 : finishedAt - updateSentAt,
+    downtimeMs:
+      request.strategy === 'drain'
+        ? request.waitFor === 'none' || drained?.firstLeftRunningAt === undefined
+          ? undefined
+          : finishedAt - drained.firstLeftRunningAt
+        : (plan.service.deploymentConfiguration?.minimumHealthyPercent ?? 100) > 0
+          ? 0
+          : undefined,
+  }
+  ctx.report.fact('Deployment', outcome.deploymentId)
+  ctx.report.fact('Drain', request.strategy === 'drain' ? formatDuration(outcome.drainMs) : 'none (rolling)')
+  ctx.report.fact(
+    'Start to ' + request.waitFor,
+    request.waitFor === 'none' ? undefined : formatDuration(outcome.startMs),
+  )
+  if (outcome.downtimeMs !== undefined) ctx.report.fact('Downtime', formatDuration(outcome.downtimeMs))
+  const timings = [
+    request.strategy === 'drain' ? `drain ${toSeconds(outcome.drainMs)}s` : '',
+    `start ${toSeconds(outcome.startMs)}s`,
+  ]
+  const state = { healthy: 'healthy', running: 'running', none: 'deploying' }[request.waitFor]
+  core.info(`${shortRevision(newArn)} is ${state} (${timings.filter(Boolean).join(', ')}).`)
+  return outcome
+}

@@ -1,0 +1,90 @@
+import { UpdateServiceCommand, type Task } from '@aws-sdk/client-ecs'
+import * as core from '@actions/core'
+import { aws } from '../aws/errors.ts'
+import { formatDuration } from '../time.ts'
+import { waitFor } from '../wait.ts'
+import type { AwsClients } from './clients.ts'
+import { tolerateThrottling, type PollSettings } from './poll.ts'
+import type { ServiceRef } from './service.ts'
+import { describeTasks, isStopped, listServiceTasks, taskId, type TaskTracker } from './tasks.ts'
+
+export interface DrainResult {
+  /** Tasks that were alive when the drain began, as last seen (all STOPPED). */
+  stopped: Task[]
+  ms: number
+  /** When the first old task was seen leaving RUNNING: where the downtime starts. */
+  firstLeftRunningAt: number | undefined
+}
+
+/** Every task of the service that is not STOPPED yet, whatever its desired status. */
+export async function liveServiceTasks(clients: AwsClients, ref: ServiceRef): Promise<Task[]> {
+  const arns = await listServiceTasks(clients, ref, ['RUNNING', 'STOPPED'])
+  return (await describeTasks(clients, ref.cluster, arns)).filter((t) => !isStopped(t))
+}
+
+/**
+ * Scales the service to zero and waits until every one of its tasks is STOPPED: not merely out of
+ * runningCount (DEACTIVATING and STOPPING tasks still have their containers, and their locks).
+ * New stragglers (a task ECS was starting as we scaled down) are picked up by re-listing.
+ */
+export async function drainService(
+  clients: AwsClients,
+  ref: ServiceRef,
+  options: { deadline: number; signal: AbortSignal; poll: PollSettings; tracker: TaskTracker },
+): Promise<DrainResult> {
+  const started = Date.now()
+  const tracked = new Map<string, Task>()
+  for (const task of await liveServiceTasks(clients, ref)) tracked.set(task.taskArn as string, task)
+  options.tracker.observe([...tracked.values()])
+  core.info(`Scaling ${ref.service} to 0; waiting for ${tracked.size} task(s) to reach STOPPED.`)
+  await aws(`scaling ${ref.service} to 0`, () =>
+    clients.ecs.send(
+      new UpdateServiceCommand({ cluster: ref.cluster, service: ref.service, desiredCount: 0 }),
+    ),
+  )
+
+  let firstLeftRunningAt: number | undefined
+  let polls = 0
+  await waitFor({
+    what: `every task of ${ref.service} to reach STOPPED`,
+    deadline: options.deadline,
+    signal: options.signal,
+    interval: options.poll,
+    observe: tolerateThrottling(async () => {
+      polls++
+      // Re-list every few polls, and always before declaring the drain done.
+      const alive = [...tracked.values()].filter((t) => !isStopped(t))
+      if (alive.length === 0 || polls % 5 === 0) {
+        for (const task of await liveServiceTasks(clients, ref)) {
+          if (!tracked.has(task.taskArn as string))
+            core.info(`  task ${taskId(task.taskArn)} appeared while draining`)
+          tracked.set(task.taskArn as string, task)
+        }
+      }
+      const pending = [...tracked.values()].filter((t) => !isStopped(t)).map((t) => t.taskArn as string)
+      for (const task of await describeTasks(clients, ref.cluster, pending))
+        tracked.set(task.taskArn as string, task)
+      const tasks = [...tracked.values()]
+      options.tracker.observe(tasks)
+      if (
+        firstLeftRunningAt === undefined &&
+        tasks.some((t) => t.lastStatus !== 'RUNNING' || t.desiredStatus === 'STOPPED')
+      ) {
+        firstLeftRunningAt = Date.now()
+      }
+      const notStopped = tasks.filter((t) => !isStopped(t))
+      if (notStopped.length === 0) return { done: true, value: undefined }
+      return {
+        done: false,
+        progress: notStopped.map((t) => `${taskId(t.taskArn)} ${t.lastStatus}`).join(', '),
+      }
+    }),
+  })
+  const ms = Date.now() - started
+  core.info(`All ${tracked.size} task(s) STOPPED after ${formatDuration(ms)}: the volume is free.`)
+  return {
+    stopped: [...tracked.values()],
+    ms,
+    firstLeftRunningAt: firstLeftRunningAt ?? (tracked.size ? started : undefined),
+  }
+}

@@ -1,0 +1,42 @@
+import * as core from '@actions/core'
+import type { Observation } from '../wait.ts'
+import { awsErrorName } from '../aws/errors.ts'
+
+/**
+ * How deploy waits poll: about once a second while things move, backing off to two seconds while
+ * nothing does, so any state is noticed within 2 s and a long drain costs half the calls.
+ */
+export interface PollSettings {
+  minMs: number
+  maxMs: number
+  factor: number
+}
+
+export const DEPLOY_POLL: PollSettings = { minMs: 1000, maxMs: 2000, factor: 1.25 }
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+])
+
+/**
+ * Wraps an observation so that throttling which outlasted the SDK's own retries counts as "nothing
+ * new this time" rather than a failure: waiting is never failed by throttling alone.
+ */
+export function tolerateThrottling<T>(observe: () => Promise<Observation<T>>): () => Promise<Observation<T>> {
+  let last = 'waiting'
+  return async () => {
+    try {
+      const observation = await observe()
+      if (!observation.done) last = observation.progress
+      return observation
+    } catch (error) {
+      const cause = (error as { cause?: unknown }).cause ?? error
+      if (!THROTTLING.has(awsErrorName(cause) ?? '')) throw error
+      core.debug(`Throttled by AWS while polling; trying again (${(cause as Error).message})`)
+      return { done: false, progress: last }
+    }
+  }
+}

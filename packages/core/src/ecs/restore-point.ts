@@ -1,0 +1,27 @@
+import * as core from '@actions/core'
+
+/** GITHUB_STATE key holding what to restore if the step is cancelled after changing the service. */
+export const RESTORE_STATE = 'restore-point'
+
+/** The service as it was before the step changed anything. */
+export interface RestorePoint {
+  cluster: string
+  service: string
+  region: string
+  taskDefinitionArn: string
+  desiredCount: number
+}
+
+export function saveRestorePoint(point: RestorePoint): void {
+  core.saveState(RESTORE_STATE, JSON.stringify(point))
+}
+
+/** Called once the step has ended in a state it reports itself: nothing left for the post step. */
+export function clearRestorePoint(): void {
+  core.saveState(RESTORE_STATE, '')
+}
+
+export function readRestorePoint(): RestorePoint | undefined {
+  const saved = core.getState(RESTORE_STATE)
+  return saved ? (JSON.parse(saved) as RestorePoint) : undefined
+}

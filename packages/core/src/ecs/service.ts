@@ -1,0 +1,114 @@
+import {
+  DescribeClustersCommand,
+  DescribeServicesCommand,
+  ListTagsForResourceCommand,
+  TagResourceCommand,
+  type Deployment,
+  type Service,
+  type ServiceEvent,
+} from '@aws-sdk/client-ecs'
+import * as core from '@actions/core'
+import { ActionError } from '../errors.ts'
+import { aws } from '../aws/errors.ts'
+import type { AwsClients } from './clients.ts'
+
+/** Service tags through which the actions remember revisions across runs. */
+export const TAG_VERIFIED = 'ecs-lockstep:verified-task-definition'
+export const TAG_PREVIOUS = 'ecs-lockstep:previous-task-definition'
+
+export interface ServiceRef {
+  cluster: string
+  service: string
+}
+
+export async function assertClusterActive(clients: AwsClients, ref: ServiceRef): Promise<void> {
+  const reply = await aws(`describing cluster ${ref.cluster}`, () =>
+    clients.ecs.send(new DescribeClustersCommand({ clusters: [ref.cluster] })),
+  )
+  const cluster = reply.clusters?.[0]
+  if (!cluster || cluster.status !== 'ACTIVE') {
+    throw new ActionError(
+      `Cluster '${ref.cluster}' ${cluster ? `is ${cluster.status}` : 'was not found'} in region ${clients.region}.`,
+      { hint: 'Check the cluster name and aws-region (and that the credentials are for the right account).' },
+    )
+  }
+}
+
+export async function describeService(clients: AwsClients, ref: ServiceRef): Promise<Service> {
+  const reply = await aws(`describing service ${ref.service}`, () =>
+    clients.ecs.send(
+      new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service], include: ['TAGS'] }),
+    ),
+  )
+  const service = reply.services?.[0]
+  if (!service) {
+    const reason = reply.failures?.[0]?.reason ?? 'MISSING'
+    throw new ActionError(`Service '${ref.service}' was not found in cluster '${ref.cluster}' (${reason}).`, {
+      hint: 'Check the service name; this action deploys to an existing service, it does not create one.',
+    })
+  }
+  return service
+}
+
+export function primaryDeployment(service: Service): Deployment | undefined {
+  return service.deployments?.find((d) => d.status === 'PRIMARY')
+}
+
+/** A deployment is settled when only the primary is left and its rollout is not in progress. */
+export function deploymentInProgress(service: Service): boolean {
+  const primary = primaryDeployment(service)
+  return (service.deployments?.length ?? 0) > 1 || primary?.rolloutState === 'IN_PROGRESS'
+}
+
+export function describeDeployments(service: Service): string {
+  return (service.deployments ?? [])
+    .map(
+      (d) =>
+        `${d.status} ${d.id} ${d.taskDefinition?.split('/').pop()} ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, rollout ${d.rolloutState ?? 'n/a'}`,
+    )
+    .join('; ')
+}
+
+/** Service events at or after `since`, oldest first, as ECS wrote them. */
+export function eventsSince(service: Service, since: number): ServiceEvent[] {
+  return (service.events ?? []).filter((e) => (e.createdAt?.getTime() ?? 0) >= since - 1000).reverse()
+}
+
+export function serviceTag(service: Service, key: string): string | undefined {
+  return service.tags?.find((t) => t.key === key)?.value
+}
+
+/** Reads the service's tags (some APIs return none inline without include TAGS). */
+export async function readServiceTags(
+  clients: AwsClients,
+  service: Service,
+): Promise<Record<string, string>> {
+  if (service.tags) return Object.fromEntries(service.tags.map((t) => [t.key ?? '', t.value ?? '']))
+  const reply = await aws('reading the service tags', () =>
+    clients.ecs.send(new ListTagsForResourceCommand({ resourceArn: service.serviceArn })),
+  )
+  return Object.fromEntries((reply.tags ?? []).map((t) => [t.key ?? '', t.value ?? '']))
+}
+
+/**
+ * Remembers a revision on the service. Failing to tag never fails a deploy (old ARN format,
+ * missing ecs:TagResource): it only makes a later rollback guess, so it is a warning.
+ */
+export async function tagService(
+  clients: AwsClients,
+  service: Service,
+  tags: Record<string, string>,
+): Promise<void> {
+  try {
+    await clients.ecs.send(
+      new TagResourceCommand({
+        resourceArn: service.serviceArn,
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+      }),
+    )
+  } catch (error) {
+    core.warning(
+      `Could not tag the service (${(error as Error).name}: ${(error as Error).message}); rollback will not know ${Object.keys(tags).join(', ')}. Grant ecs:TagResource to fix.`,
+    )
+  }
+}

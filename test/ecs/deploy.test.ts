@@ -1,0 +1,292 @@
+import { afterEach, describe, expect, it } from '@jest/globals'
+import { createClients } from '@ecs-lockstep/core/ecs/clients'
+import { deploy, type DeployRequest } from '@ecs-lockstep/core/ecs/deploy'
+import { testContext } from '../support/action-context.ts'
+import {
+  CLUSTER,
+  ECR_HOST,
+  REGION,
+  ScriptedEcs,
+  SERVICE,
+  tdArn,
+  type ScriptOptions,
+} from '../support/scripted-ecs.ts'
+
+const FAST = { minMs: 10, maxMs: 20, factor: 1.25 }
+let ecs: ScriptedEcs | undefined
+let release: (() => void) | undefined
+
+afterEach(() => {
+  release?.()
+  ecs?.restore()
+})
+
+function scripted(options: Partial<ScriptOptions> = {}): ScriptedEcs {
+  ecs = new ScriptedEcs({ revisions: [40, 41], currentRevision: 41, runningTasks: 1, efs: true, ...options })
+  return ecs
+}
+
+function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
+  return {
+    ref: { cluster: CLUSTER, service: SERVICE },
+    region: REGION,
+    definition: {
+      kind: 'render',
+      containerName: 'api',
+      image: `${ECR_HOST}/wwhd-dev-backend:new`,
+      environment: {},
+    },
+    desiredCount: 1,
+    strategy: 'drain',
+    singleWriter: 'auto',
+    waitFor: 'healthy',
+    deadline: Date.now() + 10_000,
+    ifDeploymentInProgress: 'wait',
+    purpose: 'deploy',
+    poll: FAST,
+    ...overrides,
+  }
+}
+
+async function run(overrides: Partial<DeployRequest> = {}, signal?: AbortSignal) {
+  const test = testContext(signal)
+  release = test.release
+  try {
+    const outcome = await deploy(test.ctx, createClients(REGION), request(overrides))
+    return { outcome, error: undefined, ...test }
+  } catch (error) {
+    return { outcome: undefined, error: error as Error & { hint?: string }, ...test }
+  }
+}
+
+describe('deploy with the drain strategy, against scripted ECS timelines', () => {
+  it('waits while the old task lingers in DEACTIVATING then STOPPING with runningCount already 0; starts the new revision only after STOPPED', async () => {
+    const fake = scripted({
+      stop: { deactivatingMs: 150, stoppingMs: 100 },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const { outcome, error, log } = await run()
+    expect(error).toBeUndefined()
+    const oldTask = [...fake.tasks.values()].find((t) => t.taskDefinitionArn === tdArn(41)) as {
+      stoppedAt: Date
+    }
+    const deployCall = fake.callsTo('UpdateService').find((c) => c.input.taskDefinition)
+    expect(deployCall).toBeDefined()
+    // The new revision is sent only once the old task is STOPPED, not when it left RUNNING.
+    expect(fake.started + (deployCall?.at ?? 0)).toBeGreaterThanOrEqual(oldTask.stoppedAt.getTime())
+    expect(outcome?.taskDefinitionArn).toBe(tdArn(42))
+    expect(outcome?.previousTaskDefinitionArn).toBe(tdArn(41))
+    expect(outcome?.drainMs).toBeGreaterThanOrEqual(240)
+    expect(outcome?.downtimeMs).toBeGreaterThanOrEqual(outcome?.drainMs ?? 0)
+    expect(outcome?.taskArns).toHaveLength(1)
+    // Each state change is logged once, however many polls saw it.
+    expect(
+      log().match(/RUNNING \(desired STOPPED\) → DEACTIVATING|RUNNING → DEACTIVATING/g)?.length ?? 0,
+    ).toBeLessThanOrEqual(1)
+    expect(log().match(/→ STOPPING/g)).toHaveLength(1)
+    expect(log().match(/→ STOPPED/g)).toHaveLength(1)
+    expect(fake.tags['ecs-lockstep:previous-task-definition']).toBe(tdArn(41))
+  })
+
+  it('registers the rendered definition without read-only fields and with the new image', async () => {
+    const fake = scripted({ ecrImages: ['wwhd-dev-backend:new'] })
+    const { error } = await run({
+      definition: {
+        kind: 'render',
+        containerName: 'api',
+        image: `${ECR_HOST}/wwhd-dev-backend:new`,
+        environment: { LOG_LEVEL: 'DEBUG' },
+      },
+    })
+    expect(error).toBeUndefined()
+    const registered = fake.callsTo('RegisterTaskDefinition')[0]?.input as Record<string, unknown> & {
+      containerDefinitions: { name: string; image: string; environment?: { name: string; value: string }[] }[]
+    }
+    for (const field of [
+      'taskDefinitionArn',
+      'revision',
+      'status',
+      'requiresAttributes',
+      'compatibilities',
+      'registeredAt',
+    ]) {
+      expect(registered).not.toHaveProperty(field)
+    }
+    expect(registered.containerDefinitions[0]?.image).toBe(`${ECR_HOST}/wwhd-dev-backend:new`)
+    expect(registered.containerDefinitions[0]?.environment).toEqual([{ name: 'LOG_LEVEL', value: 'DEBUG' }])
+    expect(registered.containerDefinitions[1]?.image).toBe('qdrant/qdrant:latest')
+  })
+
+  it('reports a circuit-breaker rollback as a failure, with the events and the failed tasks', async () => {
+    scripted({
+      circuitBreaker: { enable: true, rollback: true },
+      launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 5 } },
+    })
+    const { error, ctx } = await run({
+      definition: { kind: 'render', containerName: 'api', environment: { BROKEN: '1' } },
+    })
+    expect(error?.message).toMatch(
+      /^ECS's deployment circuit breaker failed deployment ecs-svc\/\d+ and rolled the service back to wwhd-backend:41/,
+    )
+    expect(error?.message).toContain('First failed task: task')
+    expect(error?.message).toContain('Essential container in task exited')
+    expect(error?.hint).toContain('Run the rollback action')
+    const summary = ctx.report.toMarkdown({ ok: false })
+    expect(summary).toContain('Tasks that failed')
+    expect(summary).toContain('api: exit 1 (Error: database is locked)')
+    expect(summary).toContain('deployment failed: tasks failed to start.')
+  })
+
+  it('fails a crash-looping revision at the failure threshold when the circuit breaker is off, with CloudWatch logs', async () => {
+    const fake = scripted({
+      launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 10, crashReason: 'exit 1: RuntimeError' } },
+    })
+    const { error, ctx } = await run({
+      definition: { kind: 'render', containerName: 'api', environment: { BROKEN: '1' } },
+    })
+    expect(error?.message).toMatch(
+      /^3 tasks of wwhd-backend:42 stopped during the deployment; ECS would keep replacing them forever/,
+    )
+    expect(fake.callsTo('GetLogEvents').length).toBeGreaterThan(0)
+    expect(fake.callsTo('GetLogEvents')[0]?.input.logStreamName).toMatch(/^fastapi\/api\/[0-9a-f]{32}$/)
+    const summary = ctx.report.toMarkdown({ ok: false })
+    expect(summary).toContain('Last 50 log lines of api in task')
+    expect(summary).toContain('sqlite3.OperationalError: database is locked')
+  })
+
+  it('stops before any change when the new image is not in ECR', async () => {
+    const fake = scripted({ ecrImages: ['wwhd-dev-backend:rev41'] })
+    const { error } = await run()
+    expect(error?.message).toBe(
+      `Image ${ECR_HOST}/wwhd-dev-backend:new does not exist in ECR (ImageNotFoundException). Nothing was changed.`,
+    )
+    expect(fake.callsTo('UpdateService')).toEqual([])
+    expect(fake.callsTo('RegisterTaskDefinition')).toEqual([])
+  })
+
+  it('refuses two tasks or a rolling update of an EFS service before any change', async () => {
+    const fake = scripted()
+    const two = await run({ desiredCount: 2 })
+    expect(two.error?.message).toMatch(
+      /^Input 'desired-count' "2": the task definition mounts EFS volume\(s\) database \(fs-0421d6926b3c7056d\)/,
+    )
+    release?.()
+    const rolling = await run({ strategy: 'rolling' })
+    expect(rolling.error?.message).toMatch(
+      /^Input 'strategy' "rolling": the task definition mounts EFS volume\(s\)/,
+    )
+    expect(rolling.error?.message).toContain('expected drain')
+    expect(fake.callsTo('UpdateService')).toEqual([])
+  })
+
+  it('allows a rolling update of a service without EFS', async () => {
+    const fake = scripted({ efs: false, ecrImages: ['wwhd-dev-backend:new'] })
+    const { error, outcome } = await run({ strategy: 'rolling' })
+    expect(error).toBeUndefined()
+    expect(outcome?.drainMs).toBe(0)
+    expect(fake.callsTo('UpdateService').map((c) => c.input.desiredCount)).toEqual([1])
+  })
+
+  it('keeps waiting through bursts of throttling', async () => {
+    const fake = scripted({
+      stop: { deactivatingMs: 50, stoppingMs: 50 },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    // Once the drain has begun, two of every three polling reads are throttled beyond the SDK's own retries.
+    let throttled = 0
+    let reads = 0
+    const { DescribeTasksCommand } = await import('@aws-sdk/client-ecs')
+    fake.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
+      if (fake.callsTo('UpdateService').length > 0 && ++reads % 3 !== 0) {
+        throttled++
+        throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })
+      }
+      return { tasks: input.tasks.map((arn) => structuredClone(fake.tasks.get(arn))).filter(Boolean) }
+    })
+    const { error, outcome } = await run()
+    expect(error).toBeUndefined()
+    expect(outcome?.taskDefinitionArn).toBe(tdArn(42))
+    expect(throttled).toBeGreaterThan(3)
+  })
+
+  it('waits for a deployment already in progress, or fails at once when told to', async () => {
+    const waiting = scripted({ inProgressUntilMs: 100, ecrImages: ['wwhd-dev-backend:new'] })
+    const waited = await run()
+    expect(waited.error).toBeUndefined()
+    expect(waited.log()).toContain('Another deployment is in progress')
+    expect(waiting.callsTo('UpdateService')[0]?.at).toBeGreaterThanOrEqual(100)
+    release?.()
+    ecs?.restore()
+
+    const failing = scripted({ inProgressUntilMs: 10_000, ecrImages: ['wwhd-dev-backend:new'] })
+    const failed = await run({ ifDeploymentInProgress: 'fail' })
+    expect(failed.error?.message).toMatch(
+      /^Another deployment of wwhd-backend is in progress: .*Nothing was changed\.$/,
+    )
+    expect(failing.callsTo('UpdateService')).toEqual([])
+  })
+
+  it('honours the timeout during the drain and puts the old revision back', async () => {
+    const fake = scripted({
+      stop: { deactivatingMs: 5000, stoppingMs: 0 },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const started = Date.now()
+    const { error, log } = await run({ deadline: Date.now() + 300 })
+    expect(Date.now() - started).toBeLessThan(1500)
+    expect(error?.message).toMatch(
+      /^Timed out after .* waiting for every task of wwhd-backend to reach STOPPED\. Last seen: [0-9a-f]{32} DEACTIVATING\.$/,
+    )
+    const updates = fake.callsTo('UpdateService').map((c) => c.input)
+    expect(updates).toEqual([
+      { cluster: CLUSTER, service: SERVICE, desiredCount: 0 },
+      { cluster: CLUSTER, service: SERVICE, taskDefinition: tdArn(41), desiredCount: 1 },
+    ])
+    expect(log()).toContain('restored wwhd-backend to wwhd-backend:41 at 1 task(s)')
+  })
+
+  it('restores the previous revision at its previous count when cancelled mid-drain', async () => {
+    const fake = scripted({
+      stop: { deactivatingMs: 5000, stoppingMs: 0 },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const controller = new AbortController()
+    setTimeout(() => controller.abort(), 150)
+    const { error, log } = await run({}, controller.signal)
+    expect(error?.message).toBe(
+      'Cancelled while draining; wwhd-backend was restored to wwhd-backend:41 at 1 task(s).',
+    )
+    expect(fake.callsTo('UpdateService').at(-1)?.input).toEqual({
+      cluster: CLUSTER,
+      service: SERVICE,
+      taskDefinition: tdArn(41),
+      desiredCount: 1,
+    })
+    expect(fake.service.desiredCount).toBe(1)
+    expect(log()).toContain('::save-state name=restore-point::')
+  })
+
+  it('with wait-for none returns once ECS accepted the update', async () => {
+    const fake = scripted({
+      launch: { 42: { pendingMs: 5000, runningMs: 0 } },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const { error, outcome } = await run({ waitFor: 'none' })
+    expect(error).toBeUndefined()
+    expect(outcome?.deploymentId).toMatch(/^ecs-svc\/\d{19}$/)
+    expect(outcome?.startMs).toBe(0)
+    expect(fake.callsTo('UpdateService')).toHaveLength(2)
+  })
+
+  it('waits for container health when the revision defines a health check', async () => {
+    scripted({
+      healthCheck: true,
+      launch: { 42: { pendingMs: 5, runningMs: 5, healthyAfterMs: 200 } },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const { error, outcome, log } = await run()
+    expect(error).toBeUndefined()
+    expect(outcome?.startMs).toBeGreaterThanOrEqual(200)
+    expect(log()).toMatch(/0\/1 new task\(s\) HEALTHY/)
+  })
+})
