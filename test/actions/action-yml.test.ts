@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals'
 import { readActionYaml, REPO_ROOT } from '@ecs-lockstep/action-runner'
 import type { Input } from '@ecs-lockstep/core'
-import { readdirSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
 const actions = readdirSync(join(REPO_ROOT, 'actions'))
@@ -35,5 +35,15 @@ describe.each(actions)('actions/%s', (action) => {
     expect(yaml.runs.using).toBe('node24')
     expect(yaml.runs.main).toBe(`../../dist/${action}/index.js`)
     if (yaml.runs.post) expect(yaml.runs['post-if']).toBe('always()')
+  })
+})
+
+describe.each(actions)('actions/%s/README.md', (action) => {
+  it('documents every input and output in its tables', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'actions', action, 'README.md'), 'utf8')
+    const yaml = readActionYaml(action)
+    for (const name of [...Object.keys(yaml.inputs ?? {}), ...Object.keys(yaml.outputs ?? {})]) {
+      expect(readme).toContain(`| \`${name}\` |`)
+    }
   })
 })

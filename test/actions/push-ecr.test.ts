@@ -204,7 +204,7 @@ describe('push-ecr (bundled, against ecs-local and a real registry)', () => {
       [
         { image: IMAGE, repository: 'app' },
         { GITHUB_SHA: '' },
-        'Input \'tags\' "": no tags given and GITHUB_SHA is not set: expected at least one tag',
+        "Input 'tags': no tags given and GITHUB_SHA is not set: expected at least one tag",
       ],
       [{ image: IMAGE, repository: 'app' }, { AWS_REGION: '' }, "Input 'aws-region'"],
       [

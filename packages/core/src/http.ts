@@ -15,13 +15,26 @@ export async function probe(
   url: string,
   options: { timeoutMs: number; signal?: AbortSignal; headers?: Record<string, string> },
 ): Promise<ProbeResult> {
+  return send('GET', url, options)
+}
+
+/**
+ * One HTTP request with its own deadline; like probe, network failures are results, not throws.
+ * The body is sent as given (JSON or form-encoded, per the content-type header the caller sets).
+ */
+export async function send(
+  method: 'GET' | 'POST',
+  url: string,
+  options: { timeoutMs: number; signal?: AbortSignal; headers?: Record<string, string>; body?: string },
+): Promise<ProbeResult> {
   const started = Date.now()
   const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]
   try {
     const response = await request(url, {
-      method: 'GET',
+      method,
       reset: true,
       headers: { 'user-agent': 'ecs-lockstep-probe', ...options.headers },
+      ...(options.body !== undefined ? { body: options.body } : {}),
       signal: AbortSignal.any(signals),
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,

@@ -208,7 +208,7 @@ function camel(name: string): string {
 
 /** One line of an input error: names the input, shows the value unless secret, says what is expected. */
 export function describeInputProblem(name: string, raw: string, problem: string, quotable = true): string {
-  const shown = quotable ? ` "${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}"` : ''
+  const shown = quotable && raw !== '' ? ` "${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}"` : ''
   return `Input '${name}'${shown}: ${problem}`
 }
 
@@ -254,4 +254,9 @@ export function readInputs<S extends Record<string, Input<unknown>>>(specs: S): 
 /** For checks that span inputs, raised after readInputs: same wording, same hint. */
 export function inputError(name: string, raw: string, problem: string): InputError {
   return new InputError([describeInputProblem(name, raw, problem)])
+}
+
+/** The same, for a secret input: the value is never shown. */
+export function secretInputError(name: string, problem: string): InputError {
+  return new InputError([describeInputProblem(name, '', problem, false)])
 }

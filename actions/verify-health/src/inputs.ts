@@ -1,0 +1,34 @@
+import { bool, duration, integer, text, url } from '@ecs-lockstep/core'
+
+export const inputs = {
+  url: url(),
+  cluster: text(),
+  service: text(),
+  'health-path': text({
+    default: '/health',
+    pattern: /^\/\S*$/,
+    expected: 'expected a path starting with /, such as /health',
+  }),
+  'expect-status': integer({
+    default: '200',
+    min: 100,
+    max: 599,
+    expected: 'expected an HTTP status from 100 to 599',
+  }),
+  checks: text(),
+  consecutive: integer({ default: '3', min: 1, max: 100 }),
+  timeout: duration({ default: '3m', min: 1000, max: 3_600_000 }),
+  'create-users': text({ secret: true }),
+  'register-path': text({
+    default: '/api/v1/auth/register',
+    pattern: /^\/\S*$/,
+    expected: 'expected a path starting with /',
+  }),
+  'token-path': text({
+    default: '/api/v1/auth/token',
+    pattern: /^\/\S*$/,
+    expected: 'expected a path starting with /',
+  }),
+  'record-verified': bool({ default: 'true' }),
+  'aws-region': text(),
+}

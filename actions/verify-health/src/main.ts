@@ -1,0 +1,42 @@
+import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
+import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
+import { parseChecks, parseUsers } from './checks.ts'
+import { inputs } from './inputs.ts'
+
+const startedAt = Date.now()
+
+await runAction('verify-health', async (ctx) => {
+  const given = readInputs(inputs)
+  const users = parseUsers(given.createUsers)
+  const checks = [{ path: given.healthPath, status: given.expectStatus }, ...parseChecks(given.checks)]
+  if (Boolean(given.cluster) !== Boolean(given.service)) {
+    throw inputError(
+      given.cluster ? 'service' : 'cluster',
+      '',
+      'cluster and service go together: expected both or neither',
+    )
+  }
+  if (!given.url && !given.service) {
+    throw inputError(
+      'url',
+      '',
+      'expected a URL such as https://api.example.com, or cluster and service to find the load balancer',
+    )
+  }
+  const ref = given.cluster && given.service ? { cluster: given.cluster, service: given.service } : undefined
+  const region = ref ? resolveRegion(given.awsRegion) : undefined
+  // HTTP and AWS code load only once the inputs are known to be good.
+  const { verifyHealth } = await import('./verify.ts')
+  await verifyHealth(ctx, {
+    url: given.url?.replace(/\/+$/, ''),
+    ref,
+    region,
+    checks,
+    consecutive: given.consecutive,
+    deadline: startedAt + given.timeout,
+    users,
+    registerPath: given.registerPath,
+    tokenPath: given.tokenPath,
+    recordVerified: given.recordVerified,
+  })
+})

@@ -1,0 +1,263 @@
+import * as core from '@actions/core'
+import {
+  DescribeListenersCommand,
+  DescribeLoadBalancersCommand,
+  DescribeTargetGroupsCommand,
+  DescribeTargetHealthCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2'
+import {
+  ActionError,
+  type ActionContext,
+  formatDuration,
+  maskSecret,
+  toSeconds,
+  waitFor,
+} from '@ecs-lockstep/core'
+import { aws } from '@ecs-lockstep/core/aws/errors'
+import { createClients, type AwsClients } from '@ecs-lockstep/core/ecs/clients'
+import { tolerateThrottling } from '@ecs-lockstep/core/ecs/poll'
+import {
+  describeService,
+  primaryDeployment,
+  tagService,
+  TAG_VERIFIED,
+  type ServiceRef,
+} from '@ecs-lockstep/core/ecs/service'
+import { shortRevision } from '@ecs-lockstep/core/ecs/task-definition'
+import { probe, send, type ProbeResult } from '@ecs-lockstep/core/http'
+import type { ApiUser, HttpCheck } from './checks.ts'
+
+export interface VerifyPlan {
+  url: string | undefined
+  ref: ServiceRef | undefined
+  region: string | undefined
+  checks: HttpCheck[]
+  consecutive: number
+  deadline: number
+  users: ApiUser[]
+  registerPath: string
+  tokenPath: string
+  recordVerified: boolean
+}
+
+const ROUND_INTERVAL = { minMs: 1000, maxMs: 2000, factor: 1.25 }
+
+/** `http://<DNS name>:<port>` of the load balancer in front of the service's first target group. */
+async function loadBalancerUrl(clients: AwsClients, targetGroupArn: string): Promise<string> {
+  const groups = await aws('describing the target group', () =>
+    clients.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] })),
+  )
+  const lbArn = groups.TargetGroups?.[0]?.LoadBalancerArns?.[0]
+  if (!lbArn)
+    throw new ActionError(`Target group ${targetGroupArn} is attached to no load balancer; set url.`)
+  const [lbs, listeners] = await Promise.all([
+    aws('describing the load balancer', () =>
+      clients.elb.send(new DescribeLoadBalancersCommand({ LoadBalancerArns: [lbArn] })),
+    ),
+    aws('describing the listeners', () =>
+      clients.elb.send(new DescribeListenersCommand({ LoadBalancerArn: lbArn })),
+    ),
+  ])
+  const dns = lbs.LoadBalancers?.[0]?.DNSName
+  const listener = listeners.Listeners?.find((l) => l.Protocol === 'HTTP') ?? listeners.Listeners?.[0]
+  if (!dns || !listener) throw new ActionError('The load balancer has no DNS name or listener; set url.')
+  return `${(listener.Protocol ?? 'HTTP').toLowerCase()}://${dns}:${listener.Port}`
+}
+
+async function waitForTargets(
+  clients: AwsClients,
+  targetGroups: string[],
+  plan: VerifyPlan,
+  signal: AbortSignal,
+) {
+  await waitFor({
+    what: 'the load balancer targets to be healthy',
+    deadline: plan.deadline,
+    signal,
+    interval: ROUND_INTERVAL,
+    onProgress: (p) => core.info(`  ${p}`),
+    observe: tolerateThrottling(async () => {
+      const states: string[] = []
+      let ready = true
+      for (const arn of targetGroups) {
+        const reply = await aws('reading target health', () =>
+          clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
+        )
+        const current = (reply.TargetHealthDescriptions ?? []).filter(
+          (t) => t.TargetHealth?.State !== 'draining',
+        )
+        if (current.length === 0 || current.some((t) => t.TargetHealth?.State !== 'healthy')) ready = false
+        states.push(
+          ...current.map(
+            (t) =>
+              `${t.Target?.Id}:${t.Target?.Port} ${t.TargetHealth?.State}${t.TargetHealth?.Description ? ` (${t.TargetHealth.Description})` : ''}`,
+          ),
+        )
+      }
+      return ready
+        ? { done: true, value: undefined }
+        : { done: false, progress: states.join(', ') || 'no targets registered' }
+    }),
+  })
+}
+
+function checkResult(check: HttpCheck, answer: ProbeResult): { ok: boolean; text: string } {
+  if (!answer.ok) return { ok: false, text: answer.error }
+  if (answer.status !== check.status)
+    return { ok: false, text: `answered ${answer.status}: ${answer.body.slice(0, 200)}` }
+  if (check.contains && !answer.body.includes(check.contains)) {
+    return {
+      ok: false,
+      text: `answered ${answer.status} without ${JSON.stringify(check.contains)}: ${answer.body.slice(0, 200)}`,
+    }
+  }
+  return { ok: true, text: `${answer.status} in ${answer.ms}ms` }
+}
+
+/** Every check must pass `consecutive` rounds in a row: one lucky answer from a flapping task is not health. */
+async function runChecks(ctx: ActionContext, url: string, plan: VerifyPlan): Promise<void> {
+  let streak = 0
+  let last: { check: HttpCheck; ok: boolean; text: string }[] = []
+  await waitFor({
+    what: `every check to pass ${plan.consecutive} time(s) in a row`,
+    deadline: plan.deadline,
+    signal: ctx.signal,
+    interval: ROUND_INTERVAL,
+    onProgress: (p) => core.info(`  ${p}`),
+    observe: async () => {
+      last = []
+      for (const check of plan.checks) {
+        const answer = await probe(`${url}${check.path}`, { timeoutMs: 5000, signal: ctx.signal })
+        last.push({ check, ...checkResult(check, answer) })
+      }
+      const failing = last.filter((r) => !r.ok)
+      streak = failing.length === 0 ? streak + 1 : 0
+      if (streak >= plan.consecutive) return { done: true, value: undefined }
+      return {
+        done: false,
+        progress: failing.length
+          ? failing.map((r) => `GET ${r.check.path}: ${r.text}`).join('; ')
+          : `all checks passed (${streak}/${plan.consecutive} in a row)`,
+      }
+    },
+  }).finally(() => {
+    ctx.report.section(
+      'Checks (last round)',
+      last
+        .map(
+          (r) =>
+            `${r.ok ? 'PASS' : 'FAIL'} GET ${r.check.path} (expect ${r.check.status}${r.check.contains ? `, containing ${r.check.contains}` : ''}): ${r.text}`,
+        )
+        .join('\n'),
+      { open: true },
+    )
+  })
+}
+
+/** Registers each user (an existing one is fine) and logs in as it: the token must come back. */
+async function createUsers(url: string, plan: VerifyPlan, signal: AbortSignal): Promise<string[]> {
+  const done: string[] = []
+  for (const user of plan.users) {
+    const registered = await send('POST', `${url}${plan.registerPath}`, {
+      timeoutMs: 10_000,
+      signal,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(user),
+    })
+    if (!registered.ok) throw new ActionError(`Registering ${user.username} failed: ${registered.error}.`)
+    const exists =
+      registered.status === 409 || (registered.status === 400 && /exist|taken|already/i.test(registered.body))
+    if (registered.status >= 300 && !exists) {
+      throw new ActionError(
+        `Registering ${user.username} answered ${registered.status}: ${registered.body.slice(0, 300)}`,
+      )
+    }
+    const token = await send('POST', `${url}${plan.tokenPath}`, {
+      timeoutMs: 10_000,
+      signal,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: user.username, password: user.password }).toString(),
+    })
+    const accessToken =
+      token.ok && token.status === 200
+        ? (JSON.parse(token.body) as { access_token?: string }).access_token
+        : undefined
+    maskSecret(accessToken)
+    if (!accessToken) {
+      throw new ActionError(
+        `${user.username} was ${exists ? 'already there' : 'created'} but cannot log in: ${token.ok ? `answered ${token.status}: ${token.body.slice(0, 300)}` : token.error}.`,
+        {
+          hint: exists
+            ? 'The user exists with another password: change it in the app, or in create-users.'
+            : undefined,
+        },
+      )
+    }
+    core.info(`${user.username}: ${exists ? 'already existed' : 'created'}, logs in.`)
+    done.push(user.username)
+  }
+  return done
+}
+
+export async function verifyHealth(ctx: ActionContext, plan: VerifyPlan): Promise<void> {
+  const started = Date.now()
+  const clients = plan.ref && plan.region ? createClients(plan.region) : undefined
+  let url = plan.url
+  let revision: string | undefined
+
+  if (clients && plan.ref) {
+    const ref = plan.ref
+    const targetGroups = await ctx.phase('Load balancer', async () => {
+      const service = await describeService(clients, ref)
+      const primary = primaryDeployment(service)
+      revision = primary?.taskDefinition
+      if ((service.deployments?.length ?? 0) > 1 || primary?.rolloutState === 'IN_PROGRESS') {
+        core.warning(`A deployment of ${ref.service} is still in progress; verifying what answers now.`)
+      }
+      const groups = [
+        ...new Set((service.loadBalancers ?? []).map((lb) => lb.targetGroupArn).filter(Boolean)),
+      ] as string[]
+      if (!url && groups[0]) url = await loadBalancerUrl(clients, groups[0])
+      if (groups.length > 0) await waitForTargets(clients, groups, plan, ctx.signal)
+      else core.info('The service has no load balancer; checking the URL only.')
+      return groups
+    })
+    ctx.report.fact('Revision', shortRevision(revision))
+    ctx.report.fact('Target groups', targetGroups.length)
+  }
+  if (!url)
+    throw new ActionError(
+      'No URL to check: set url, or cluster and service of a service behind a load balancer.',
+    )
+  ctx.output('url', url)
+  ctx.report.fact('URL', url)
+
+  await ctx.phase('HTTP checks', () => runChecks(ctx, url as string, plan))
+  ctx.output('seconds-to-verified', toSeconds(Date.now() - started))
+
+  if (plan.users.length > 0) {
+    const users = await ctx.phase('API users', () => createUsers(url as string, plan, ctx.signal))
+    ctx.output('users', users.join(','))
+    ctx.report.fact('API users', users.join(', '))
+  }
+
+  if (clients && plan.ref && revision && plan.recordVerified) {
+    const ref = plan.ref
+    await ctx.phase('Record', async () => {
+      // Only record what still runs: a deployment that started meanwhile was not verified.
+      const service = await describeService(clients, ref)
+      if (primaryDeployment(service)?.taskDefinition !== revision) {
+        throw new ActionError(
+          `The service moved from ${shortRevision(revision)} to ${shortRevision(service.taskDefinition)} while being verified; not recording it.`,
+        )
+      }
+      await tagService(clients, service, {
+        [TAG_VERIFIED]: revision as string,
+        'ecs-lockstep:verified-at': new Date().toISOString(),
+      })
+      core.info(`Recorded ${shortRevision(revision)} as verified healthy on ${ref.service}.`)
+    })
+    ctx.output('verified-task-definition', revision)
+  }
+  ctx.report.headline = `${url} healthy (${plan.checks.length} check(s) × ${plan.consecutive}) in ${formatDuration(Date.now() - started)}`
+}

@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { runAction } from '@ecs-lockstep/action-runner'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/** A stand-in API behind "the load balancer": health, a deep check that can flap, register and token. */
+let server: Server
+let base = ''
+let deepCalls = 0
+let deepMode: 'ok' | 'flapping' | 'down' = 'ok'
+const users = new Map<string, string>([['bulk_import', 'another-password']])
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      const reply = (status: number, value: unknown) => {
+        res.writeHead(status, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(value))
+      }
+      if (req.url === '/health') return reply(200, { status: 'healthy' })
+      if (req.url === '/health/deep') {
+        deepCalls++
+        const up = deepMode === 'ok' || (deepMode === 'flapping' && deepCalls % 2 === 0)
+        return up
+          ? reply(200, { status: 'healthy', checks: { sqlite: 'ok', vector_store: 'ok' } })
+          : reply(503, { status: 'unhealthy', checks: { vector_store: 'error: unreachable' } })
+      }
+      if (req.url === '/api/v1/auth/register' && req.method === 'POST') {
+        const { username, password } = JSON.parse(body) as { username: string; password: string }
+        if (users.has(username)) return reply(409, { detail: 'Username already registered' })
+        users.set(username, password)
+        return reply(201, { username })
+      }
+      if (req.url === '/api/v1/auth/token' && req.method === 'POST') {
+        const form = new URLSearchParams(body)
+        const ok = users.get(form.get('username') ?? '') === form.get('password')
+        return ok
+          ? reply(200, { access_token: `tok-${form.get('username')}-secret`, token_type: 'bearer' })
+          : reply(401, { detail: 'Incorrect username or password' })
+      }
+      reply(404, { detail: 'Not Found' })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+const verify = (inputs: Record<string, string>) => runAction('verify-health', { inputs, timeoutMs: 60_000 })
+
+describe('verify-health (bundled, against a real HTTP server)', () => {
+  it('passes when every check passes three rounds in a row, creates the users, and they can log in', async () => {
+    deepMode = 'ok'
+    const run = await verify({
+      url: `${base}/`,
+      checks: '/health/deep 200 "vector_store":"ok"',
+      'create-users': 'testuser:testpass123\nbulk2:bulk123',
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.outputs.url).toBe(base)
+    expect(run.outputs.users).toBe('testuser,bulk2')
+    expect(Number(run.outputs['seconds-to-verified'])).toBeGreaterThanOrEqual(2)
+    expect(run.log).toContain('testuser: created, logs in.')
+    expect(run.summary).toContain(
+      'PASS GET /health/deep (expect 200, containing &quot;vector_store&quot;:&quot;ok&quot;)',
+    )
+    const outsideMasks = run.raw
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n')
+    for (const secret of ['testpass123', 'bulk123', 'tok-testuser-secret']) {
+      expect(outsideMasks).not.toContain(secret)
+      expect(run.summary).not.toContain(secret)
+    }
+  })
+
+  it('accepts users that already exist with the same password', async () => {
+    const run = await verify({ url: base, consecutive: '1', 'create-users': 'testuser:testpass123' })
+    expect(run.exitCode).toBe(0)
+    expect(run.log).toContain('testuser: already existed, logs in.')
+  })
+
+  it('fails a deep check that flaps: one good answer is not health', async () => {
+    deepMode = 'flapping'
+    const run = await verify({ url: base, checks: '/health/deep 200', timeout: '5s' })
+    deepMode = 'ok'
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toMatch(
+      /^Timed out after [45]\.\ds waiting for every check to pass 3 time\(s\) in a row\. Last seen: /,
+    )
+    expect(run.summary).toContain('GET /health/deep')
+  })
+
+  it('fails with the body when the deep check stays down', async () => {
+    deepMode = 'down'
+    const run = await verify({ url: base, checks: '/health/deep', timeout: '3s', consecutive: '1' })
+    deepMode = 'ok'
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toContain(
+      'GET /health/deep: answered 503: {"status":"unhealthy","checks":{"vector_store":"error: unreachable"}}',
+    )
+    expect(run.summary).toContain('FAIL GET /health/deep')
+  })
+
+  it('says when an existing user cannot log in with the given password', async () => {
+    const run = await verify({ url: base, consecutive: '1', 'create-users': 'bulk_import:bulk123' })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toContain('bulk_import was already there but cannot log in: answered 401')
+    expect(run.errors[0]).toContain('The user exists with another password')
+  })
+
+  it.each([
+    [
+      {},
+      `Input 'url': expected a URL such as https://api.example.com, or cluster and service to find the load balancer`,
+    ],
+    [
+      { url: 'api.example.com' },
+      `Input 'url' "api.example.com": expected an absolute http:// or https:// URL`,
+    ],
+    [{ url: 'https://x.example', cluster: 'c' }, "Input 'service': cluster and service go together"],
+    [
+      { url: 'https://x.example', checks: 'health 200' },
+      `Input 'checks' "health 200": expected <path> [<status>] [<text the body must contain>]`,
+    ],
+    [
+      { url: 'https://x.example', consecutive: '0' },
+      `Input 'consecutive' "0": expected a whole number from 1 to 100`,
+    ],
+    [
+      { url: 'https://x.example', 'create-users': 'testuser testpass123' },
+      `Input 'create-users': line 1 is not username:password`,
+    ],
+  ])('input error %j → %s', async (inputs, message) => {
+    const run = await verify(inputs)
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toContain(message)
+    expect(
+      run.raw
+        .split('\n')
+        .filter((l) => !l.startsWith('::add-mask::'))
+        .join('\n'),
+    ).not.toContain('testpass123')
+  })
+})
