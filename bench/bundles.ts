@@ -42,12 +42,19 @@ function timeRun(args: string[], env: Record<string, string>): number {
 const baseline = median(Array.from({ length: runs }, () => timeRun(['-e', '0'], {})))
 const rows: string[] = []
 let failed = false
-for (const action of readdirSync(join(root, 'dist'), { withFileTypes: true }).filter((d) => d.isDirectory())) {
+for (const action of readdirSync(join(root, 'dist'), { withFileTypes: true }).filter((d) =>
+  d.isDirectory(),
+)) {
   const dir = join(root, 'dist', action.name)
   const total = filesUnder(dir).reduce((sum, file) => sum + statSync(file).size, 0)
   const eager = [...staticClosure(join(dir, 'index.js'))].reduce((sum, file) => sum + statSync(file).size, 0)
   // An unknown value for a required-with-default input: every action rejects it before any work.
-  const env = { INPUT_TIMEOUT: 'soon', 'INPUT_HEALTH-TIMEOUT': 'soon', INPUT_REPOSITORY: 'Bad Name', INPUT_IMAGE: 'x' }
+  const env = {
+    INPUT_TIMEOUT: 'soon',
+    'INPUT_HEALTH-TIMEOUT': 'soon',
+    INPUT_REPOSITORY: 'Bad Name',
+    INPUT_IMAGE: 'x',
+  }
   const times = Array.from({ length: runs }, () => timeRun([join(dir, 'index.js')], env))
   const startup = median(times)
   const ok = total <= SIZE_LIMIT && startup <= STARTUP_LIMIT_MS
@@ -56,8 +63,12 @@ for (const action of readdirSync(join(root, 'dist'), { withFileTypes: true }).fi
     `| ${action.name} | ${(total / 1024).toFixed(0)} KB | ${(eager / 1024).toFixed(0)} KB | ${startup.toFixed(0)} ms | ${ok ? 'yes' : 'NO'} |`,
   )
 }
-console.log(`Node ${process.version}, ${runs} runs each; bare \`node -e 0\`: ${baseline.toFixed(0)} ms median\n`)
-console.log('| action | bundle (all files) | loaded before input check | median start-up to input error | within 800 KB / 110 ms |')
+console.log(
+  `Node ${process.version}, ${runs} runs each; bare \`node -e 0\`: ${baseline.toFixed(0)} ms median\n`,
+)
+console.log(
+  '| action | bundle (all files) | loaded before input check | median start-up to input error | within 800 KB / 110 ms |',
+)
 console.log('|---|---|---|---|---|')
 console.log(rows.join('\n'))
 process.exitCode = failed ? 1 : 0
