@@ -20,6 +20,8 @@ export interface StepRun {
   signal: NodeJS.Signals | null
   /** Everything the process wrote, in arrival order, before any masking: what a leak test reads. */
   raw: string
+  /** Each complete line of output with the time it arrived (epoch ms), as the runner timestamps them. */
+  lines: { at: number; text: string }[]
   /** The log as the runner shows it: masked values replaced by ***, commands other than groups removed. */
   log: string
   errors: string[]
@@ -125,10 +127,17 @@ async function runStep(
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let raw = ''
+  let partial = ''
+  const lines: { at: number; text: string }[] = []
   let cancelled = false
   const timers: NodeJS.Timeout[] = []
   const onData = (chunk: Buffer) => {
-    raw += chunk.toString('utf8')
+    const text = chunk.toString('utf8')
+    raw += text
+    const parts = (partial + text).split('\n')
+    partial = parts.pop() ?? ''
+    const at = Date.now()
+    for (const line of parts) lines.push({ at, text: line })
     if (options.cancelWhen && !cancelled && options.cancelWhen.test(raw)) {
       cancelled = true
       child.kill('SIGINT')
@@ -143,10 +152,12 @@ async function runStep(
     child.on('close', (code, sig) => done([code, sig])),
   )
   timers.forEach(clearTimeout)
+  if (partial) lines.push({ at: Date.now(), text: partial })
   return {
     exitCode,
     signal,
     raw,
+    lines,
     ...runnerView(raw),
     summary: readFileSync(files.summary, 'utf8'),
     outputs: parseCommandFile(readFileSync(files.output, 'utf8')),

@@ -16,10 +16,21 @@ export interface DrainResult {
   firstLeftRunningAt: number | undefined
 }
 
-/** Every task of the service that is not STOPPED yet, whatever its desired status. */
-export async function liveServiceTasks(clients: AwsClients, ref: ServiceRef): Promise<Task[]> {
-  const arns = await listServiceTasks(clients, ref, ['RUNNING', 'STOPPED'])
-  return (await describeTasks(clients, ref.cluster, arns)).filter((t) => !isStopped(t))
+/**
+ * Every task of the service that is not STOPPED yet, whatever its desired status. Tasks already
+ * seen STOPPED (the last hour's history) are remembered in `stopped` and not described again.
+ */
+export async function liveServiceTasks(
+  clients: AwsClients,
+  ref: ServiceRef,
+  stopped: Set<string> = new Set(),
+): Promise<Task[]> {
+  const arns = (await listServiceTasks(clients, ref, ['RUNNING', 'STOPPED'])).filter(
+    (arn) => !stopped.has(arn),
+  )
+  const tasks = await describeTasks(clients, ref.cluster, arns)
+  for (const task of tasks.filter(isStopped)) stopped.add(task.taskArn as string)
+  return tasks.filter((t) => !isStopped(t))
 }
 
 /**
@@ -34,7 +45,9 @@ export async function drainService(
 ): Promise<DrainResult> {
   const started = Date.now()
   const tracked = new Map<string, Task>()
-  for (const task of await liveServiceTasks(clients, ref)) tracked.set(task.taskArn as string, task)
+  const alreadyStopped = new Set<string>()
+  for (const task of await liveServiceTasks(clients, ref, alreadyStopped))
+    tracked.set(task.taskArn as string, task)
   options.tracker.observe([...tracked.values()])
   core.info(`Scaling ${ref.service} to 0; waiting for ${tracked.size} task(s) to reach STOPPED.`)
   await aws(`scaling ${ref.service} to 0`, () =>
@@ -55,7 +68,7 @@ export async function drainService(
       // Re-list every few polls, and always before declaring the drain done.
       const alive = [...tracked.values()].filter((t) => !isStopped(t))
       if (alive.length === 0 || polls % 5 === 0) {
-        for (const task of await liveServiceTasks(clients, ref)) {
+        for (const task of await liveServiceTasks(clients, ref, alreadyStopped)) {
           if (!tracked.has(task.taskArn as string))
             core.info(`  task ${taskId(task.taskArn)} appeared while draining`)
           tracked.set(task.taskArn as string, task)
