@@ -75,8 +75,10 @@ export async function drainService(
         }
       }
       const pending = [...tracked.values()].filter((t) => !isStopped(t)).map((t) => t.taskArn as string)
-      for (const task of await describeTasks(clients, ref.cluster, pending))
+      for (const task of await describeTasks(clients, ref.cluster, pending)) {
         tracked.set(task.taskArn as string, task)
+        if (isStopped(task)) alreadyStopped.add(task.taskArn as string)
+      }
       const tasks = [...tracked.values()]
       options.tracker.observe(tasks)
       if (
