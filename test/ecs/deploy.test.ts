@@ -43,6 +43,11 @@ function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
     deadline: Date.now() + 10_000,
     ifDeploymentInProgress: 'wait',
     purpose: 'deploy',
+    outputs: {
+      previous: 'previous-task-definition-arn',
+      next: 'task-definition-arn',
+      deployment: 'deployment-id',
+    },
     poll: FAST,
     ...overrides,
   }

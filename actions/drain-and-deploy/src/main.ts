@@ -28,10 +28,12 @@ await runAction('drain-and-deploy', async (ctx) => {
     deadline: startedAt + given.timeout,
     ifDeploymentInProgress: given.ifDeploymentInProgress,
     purpose: 'deploy',
+    outputs: {
+      previous: 'previous-task-definition-arn',
+      next: 'task-definition-arn',
+      deployment: 'deployment-id',
+    },
   })
-  ctx.output('task-definition-arn', outcome.taskDefinitionArn)
-  ctx.output('previous-task-definition-arn', outcome.previousTaskDefinitionArn)
-  ctx.output('deployment-id', outcome.deploymentId)
   ctx.output('task-arns', outcome.taskArns)
   ctx.output('drain-seconds', toSeconds(outcome.drainMs))
   ctx.output('start-seconds', toSeconds(outcome.startMs))

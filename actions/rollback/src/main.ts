@@ -40,9 +40,7 @@ await runAction('rollback', async (ctx) => {
     // The deployment in progress is usually the failing one being rolled back.
     ifDeploymentInProgress: 'proceed',
     purpose: 'rollback',
+    outputs: { previous: 'rolled-back-from', next: 'rolled-back-to', deployment: 'deployment-id' },
   })
-  ctx.output('rolled-back-to', outcome.taskDefinitionArn)
-  ctx.output('rolled-back-from', outcome.previousTaskDefinitionArn)
-  ctx.output('deployment-id', outcome.deploymentId)
   ctx.report.headline = `rolled back from ${outcome.previousTaskDefinitionArn.split('/').pop()} to ${outcome.taskDefinitionArn.split('/').pop()}`
 })

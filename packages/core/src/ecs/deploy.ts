@@ -68,6 +68,11 @@ export interface DeployRequest {
   /** `proceed`: a rollback replaces the failing deployment rather than waiting for it. */
   ifDeploymentInProgress: 'wait' | 'fail' | 'proceed'
   purpose: 'deploy' | 'rollback'
+  /**
+   * Output names set as soon as each value is known, so that a workflow can act on a failed step
+   * (e.g. roll back only when the deployment was started).
+   */
+  outputs: { previous: string; next: string; deployment: string }
   poll?: PollSettings
 }
 
@@ -265,6 +270,8 @@ export async function deploy(
   const began = Date.now()
   const plan = await ctx.phase('Preflight', () => preflight(ctx, clients, request))
   const newArn = plan.definition.taskDefinitionArn as string
+  ctx.output(request.outputs.previous, plan.previousArn)
+  ctx.output(request.outputs.next, newArn)
   const restorePoint: RestorePoint = {
     ...request.ref,
     region: request.region,
@@ -293,6 +300,7 @@ export async function deploy(
     deploymentId = await ctx.phase('Start', async () => {
       updateSentAt = Date.now()
       const started = await startDeployment(clients, request.ref, target)
+      ctx.output(request.outputs.deployment, started.deploymentId)
       if (request.waitFor !== 'none') {
         await waitForDeployment(clients, request.ref, target, started.deploymentId, 'running', {
           deadline: request.deadline,
