@@ -127,9 +127,12 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
       circuitBreaker: { enable: true, rollback: true },
       launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 5 } },
     })
-    const { error, ctx } = await run({
+    const { error, ctx, outputs } = await run({
       definition: { kind: 'render', containerName: 'api', environment: { BROKEN: '1' } },
     })
+    // Set before the failure, so that a workflow knows the service was changed and rolls back.
+    expect(outputs['deployment-id']).toMatch(/^ecs-svc\/\d{19}$/)
+    expect(outputs['previous-task-definition-arn']).toBe(tdArn(41))
     expect(error?.message).toMatch(
       /^ECS's deployment circuit breaker failed deployment ecs-svc\/\d+ and rolled the service back to wwhd-backend:41/,
     )
@@ -161,7 +164,8 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
 
   it('stops before any change when the new image is not in ECR', async () => {
     const fake = scripted({ ecrImages: ['wwhd-dev-backend:rev41'] })
-    const { error } = await run()
+    const { error, outputs } = await run()
+    expect(outputs).toEqual({})
     expect(error?.message).toBe(
       `Image ${ECR_HOST}/wwhd-dev-backend:new does not exist in ECR (ImageNotFoundException). Nothing was changed.`,
     )
