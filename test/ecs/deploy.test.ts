@@ -298,4 +298,25 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     expect(outcome?.startMs).toBeGreaterThanOrEqual(200)
     expect(log()).toMatch(/0\/1 new task\(s\) HEALTHY/)
   })
+
+  it("warns when the service's own settings let ECS run two tasks of a single-writer service", async () => {
+    const fake = scripted({ ecrImages: ['wwhd-dev-backend:new'] })
+    const quiet = await run()
+    expect(quiet.log()).not.toContain('may run two at once')
+    release?.()
+    fake.restore()
+    const risky = scripted({
+      ecrImages: ['wwhd-dev-backend:new'],
+      circuitBreaker: { enable: true, rollback: true },
+    })
+    risky.service.deploymentConfiguration = { ...risky.service.deploymentConfiguration, maximumPercent: 200 }
+    const warned = await run()
+    expect(warned.error).toBeUndefined()
+    expect(warned.log()).toMatch(
+      /::warning::wwhd-backend is single-writer, but when ECS itself replaces a task it may run two at once: maximumPercent is 200 .*the circuit breaker rolls back by itself/,
+    )
+    expect(warned.log()).toContain(
+      'maximumPercent=100,minimumHealthyPercent=0,deploymentCircuitBreaker={enable=true,rollback=false}',
+    )
+  })
 })

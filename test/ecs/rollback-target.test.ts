@@ -25,12 +25,16 @@ async function choose(options: Partial<ScriptOptions>, to?: string, mutate?: (f:
 
 describe('chooseRollbackTarget', () => {
   it('takes the revision named in `to`', async () => {
-    expect(await choose({}, 'wwhd-backend:39')).toEqual({ arn: tdArn(39), reason: 'named in `to`' })
+    expect(await choose({}, 'wwhd-backend:39')).toEqual({
+      arn: tdArn(39),
+      reason: 'named in `to`',
+      failingArn: tdArn(41),
+    })
   })
 
   it('refuses `to` when it is the failing revision, deregistered, or unknown', async () => {
     expect(((await choose({}, 'wwhd-backend:41')) as Error).message).toContain(
-      'the service already runs wwhd-backend:41, the revision being rolled back from',
+      'wwhd-backend:41 is the revision being rolled back from',
     )
     const inactive = await choose({}, 'wwhd-backend:39', (f) => {
       ;(f.definitions.get(tdArn(39)) as { status: string }).status = 'INACTIVE'
@@ -46,7 +50,11 @@ describe('chooseRollbackTarget', () => {
         'ecs-lockstep:previous-task-definition': tdArn(40),
       },
     })
-    expect(target).toEqual({ arn: tdArn(39), reason: expect.stringContaining('verified healthy') })
+    expect(target).toEqual({
+      arn: tdArn(39),
+      reason: expect.stringContaining('verified healthy'),
+      failingArn: tdArn(41),
+    })
   })
 
   it('never picks the revision that is failing, even when it was recorded as verified', async () => {
@@ -56,7 +64,11 @@ describe('chooseRollbackTarget', () => {
         'ecs-lockstep:previous-task-definition': tdArn(40),
       },
     })
-    expect(target).toEqual({ arn: tdArn(40), reason: expect.stringContaining('ran before the last deploy') })
+    expect(target).toEqual({
+      arn: tdArn(40),
+      reason: expect.stringContaining('ran before the last deploy'),
+      failingArn: tdArn(41),
+    })
   })
 
   it('skips a recorded revision that has since been deregistered', async () => {
@@ -72,7 +84,11 @@ describe('chooseRollbackTarget', () => {
         ;(f.definitions.get(tdArn(40)) as { status: string }).status = 'INACTIVE'
       },
     )
-    expect(target).toEqual({ arn: tdArn(39), reason: expect.stringContaining('ran before the last deploy') })
+    expect(target).toEqual({
+      arn: tdArn(39),
+      reason: expect.stringContaining('ran before the last deploy'),
+      failingArn: tdArn(41),
+    })
   })
 
   it("uses the service's other deployment when nothing is recorded", async () => {
@@ -80,20 +96,65 @@ describe('chooseRollbackTarget', () => {
       const other = f.service.deployments?.[1]
       if (other) other.taskDefinition = tdArn(38)
     })
-    expect(target).toEqual({ arn: tdArn(38), reason: expect.stringContaining("service's other deployment") })
+    expect(target).toEqual({
+      arn: tdArn(38),
+      reason: expect.stringContaining("service's deployment"),
+      failingArn: tdArn(41),
+    })
   })
 
   it('falls back to the next-older ACTIVE revision, skipping deregistered ones', async () => {
     const target = await choose({}, undefined, (f) => {
       ;(f.definitions.get(tdArn(40)) as { status: string }).status = 'INACTIVE'
     })
-    expect(target).toEqual({ arn: tdArn(39), reason: 'the next-older ACTIVE revision (never verified)' })
+    expect(target).toEqual({
+      arn: tdArn(39),
+      reason: 'the next-older ACTIVE revision (never verified)',
+      failingArn: tdArn(41),
+    })
   })
 
   it('says so when there is nothing to roll back to', async () => {
     const error = await choose({ revisions: [41] })
     expect((error as Error).message).toBe(
-      'There is no revision to roll back to: the service runs wwhd-backend:41 and no other ACTIVE revision of its family exists. Nothing was changed.',
+      'There is no revision to roll back to: wwhd-backend:41 failed and no other ACTIVE revision of its family exists. Nothing was changed.',
     )
+  })
+
+  it("after ECS's circuit breaker already switched back, redeploys that revision and names the failed one", async () => {
+    const target = await choose(
+      { tags: { 'ecs-lockstep:verified-task-definition': tdArn(40) } },
+      undefined,
+      (f) => {
+        // ECS failed the deployment of 41 and made a deployment of 40 primary again.
+        const failed = f.service.deployments?.[0]
+        if (failed) Object.assign(failed, { status: 'ACTIVE', rolloutState: 'FAILED' })
+        f.service.deployments?.unshift({
+          id: 'ecs-svc/9',
+          status: 'PRIMARY',
+          taskDefinition: tdArn(40),
+          rolloutState: 'IN_PROGRESS',
+        })
+        f.service.taskDefinition = tdArn(40)
+      },
+    )
+    expect(target).toEqual({
+      arn: tdArn(40),
+      reason: expect.stringContaining('verified healthy'),
+      failingArn: tdArn(41),
+    })
+  })
+
+  it('treats the revision of a FAILED deployment as the failing one, whatever is primary', async () => {
+    const target = await choose({ inProgressUntilMs: 60_000 }, undefined, (f) => {
+      const other = f.service.deployments?.[1]
+      if (other) Object.assign(other, { taskDefinition: tdArn(38), rolloutState: 'FAILED' })
+    })
+    // ECS failed the deployment of 38 and went back to 41: 41 is the target, 38 what failed.
+    expect(target).toEqual({
+      arn: tdArn(41),
+      reason: expect.stringContaining("service's deployment"),
+      failingArn: tdArn(38),
+    })
   })
 })

@@ -20,11 +20,13 @@ await runAction('rollback', async (ctx) => {
     const service = await describeService(clients, ref)
     const chosen = await chooseRollbackTarget(clients, service, given.to)
     core.info(
-      `Rolling ${given.service} back from ${service.taskDefinition?.split('/').pop()} to ${chosen.arn.split('/').pop()}: ${chosen.reason}.`,
+      `Rolling ${given.service} back from ${chosen.failingArn.split('/').pop()} to ${chosen.arn.split('/').pop()}: ${chosen.reason}.`,
     )
     if (given.reason) core.info(`Reason: ${given.reason}`)
     return chosen
   })
+  ctx.output('rolled-back-from', target.failingArn)
+  ctx.report.fact('Rolled back from', target.failingArn.split('/').pop())
   if (given.reason) ctx.report.fact('Reason', given.reason)
   ctx.report.fact('Why this revision', target.reason)
 
@@ -40,7 +42,8 @@ await runAction('rollback', async (ctx) => {
     // The deployment in progress is usually the failing one being rolled back.
     ifDeploymentInProgress: 'proceed',
     purpose: 'rollback',
-    outputs: { previous: 'rolled-back-from', next: 'rolled-back-to', deployment: 'deployment-id' },
+    // rolled-back-from is the failed revision, which need not be the one the service runs now.
+    outputs: { next: 'rolled-back-to', deployment: 'deployment-id' },
   })
-  ctx.report.headline = `rolled back from ${outcome.previousTaskDefinitionArn.split('/').pop()} to ${outcome.taskDefinitionArn.split('/').pop()}`
+  ctx.report.headline = `rolled back from ${target.failingArn.split('/').pop()} to ${outcome.taskDefinitionArn.split('/').pop()}`
 })

@@ -72,7 +72,7 @@ export interface DeployRequest {
    * Output names set as soon as each value is known, so that a workflow can act on a failed step
    * (e.g. roll back only when the deployment was started).
    */
-  outputs: { previous: string; next: string; deployment: string }
+  outputs: { previous?: string; next: string; deployment: string }
   poll?: PollSettings
 }
 
@@ -234,14 +234,40 @@ async function preflight(ctx: ActionContext, clients: AwsClients, request: Deplo
         `A single-task service serves nothing during that time anyway; lower deregistration_delay.timeout_seconds (e.g. aws elbv2 modify-target-group-attributes --target-group-arn ${drain.targetGroup} --attributes Key=deregistration_delay.timeout_seconds,Value=5).`,
     )
   }
+  if (singleWriter) warnAboutEcsOverlaps(request.ref, service)
   ctx.report.fact('Service', `${request.ref.cluster}/${request.ref.service}`)
   ctx.report.fact(
-    request.purpose === 'rollback' ? 'Rolled back from' : 'Previous revision',
+    request.purpose === 'rollback' ? 'Primary revision before' : 'Previous revision',
     shortRevision(previousArn),
   )
   ctx.report.fact(request.purpose === 'rollback' ? 'Rolled back to' : 'New revision', shortRevision(newArn))
   ctx.report.fact('Strategy', `${request.strategy}${singleWriter ? ' (single-writer)' : ''}`)
   return { service, previousArn, previousCount, definition, desiredCount, singleWriter, volumes }
+}
+
+/**
+ * What this action does is lock-safe, but ECS replaces tasks on its own too (an unhealthy task, a
+ * crashed one, a circuit-breaker rollback), and then it starts the replacement beside the task
+ * still stopping. Say so when the service's settings make that worse than it has to be.
+ */
+function warnAboutEcsOverlaps(ref: ServiceRef, service: Service): void {
+  const config = service.deploymentConfiguration
+  const problems: string[] = []
+  if ((config?.maximumPercent ?? 200) > 100) {
+    problems.push(
+      `maximumPercent is ${config?.maximumPercent ?? 200} (ECS starts a replacement before the old task stops): set it to 100 and minimumHealthyPercent to 0`,
+    )
+  }
+  if (config?.deploymentCircuitBreaker?.enable && config.deploymentCircuitBreaker.rollback) {
+    problems.push(
+      'the circuit breaker rolls back by itself (it starts the previous revision beside the failing tasks): keep enable, set rollback to false, and let the rollback action do it lock-safe',
+    )
+  }
+  if (problems.length === 0) return
+  core.warning(
+    `${ref.service} is single-writer, but when ECS itself replaces a task it may run two at once: ${problems.join('; ')}. ` +
+      `aws ecs update-service --cluster ${ref.cluster} --service ${ref.service} --deployment-configuration "maximumPercent=100,minimumHealthyPercent=0,deploymentCircuitBreaker={enable=true,rollback=false}"`,
+  )
 }
 
 function recoveryHint(request: DeployRequest, plan: Plan, newArn: string): string {
@@ -270,7 +296,7 @@ export async function deploy(
   const began = Date.now()
   const plan = await ctx.phase('Preflight', () => preflight(ctx, clients, request))
   const newArn = plan.definition.taskDefinitionArn as string
-  ctx.output(request.outputs.previous, plan.previousArn)
+  if (request.outputs.previous) ctx.output(request.outputs.previous, plan.previousArn)
   ctx.output(request.outputs.next, newArn)
   const restorePoint: RestorePoint = {
     ...request.ref,

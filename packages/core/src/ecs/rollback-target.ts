@@ -11,6 +11,19 @@ export interface RollbackTarget {
   arn: string
   /** Why this revision: shown in the log and the summary. */
   reason: string
+  /** The revision being rolled back from: the one that failed. */
+  failingArn: string
+}
+
+/**
+ * The revision that failed: that of a deployment ECS marked FAILED (its circuit breaker may already
+ * have made the previous revision primary again), else the service's primary revision.
+ */
+export function failingRevision(service: Service): string {
+  const failed = (service.deployments ?? [])
+    .filter((d) => d.rolloutState === 'FAILED')
+    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))[0]
+  return failed?.taskDefinition ?? (service.taskDefinition as string)
 }
 
 async function statusOf(
@@ -51,33 +64,36 @@ async function previousActiveRevision(clients: AwsClients, currentArn: string): 
 
 /**
  * Which revision to roll back to: the one named in `to`; else the last revision verify-health
- * recorded as healthy; else the one that ran before the current deploy; else the other deployment
- * still on the service; else the next-older ACTIVE revision. Never the revision that is failing
- * (the service's current one), never a deregistered one.
+ * recorded as healthy; else the one that ran before the last deploy; else the revision of another
+ * deployment still on the service; else the next-older ACTIVE revision. Never the revision that
+ * failed, never a deregistered one. The target may be the service's primary revision when ECS's
+ * circuit breaker already switched back to it: the rollback then redeploys it the lock-safe way,
+ * since ECS's own rollback starts it beside the failing tasks.
  */
 export async function chooseRollbackTarget(
   clients: AwsClients,
   service: Service,
   to: string | undefined,
 ): Promise<RollbackTarget> {
-  const current = service.taskDefinition as string
+  const failing = failingRevision(service)
   if (to) {
     const found = await statusOf(clients, to)
     if (!found) throw inputError('to', to, 'no such task definition: expected family:revision or an ARN')
-    if (found.status !== 'ACTIVE')
+    if (found.status !== 'ACTIVE') {
       throw inputError(
         'to',
         to,
         `that revision is ${found.status} (deregistered) and cannot run: expected an ACTIVE revision`,
       )
-    if (found.arn === current) {
+    }
+    if (found.arn === failing) {
       throw inputError(
         'to',
         to,
-        `the service already runs ${shortRevision(current)}, the revision being rolled back from: expected another revision`,
+        `${shortRevision(failing)} is the revision being rolled back from: expected another revision`,
       )
     }
-    return { arn: found.arn, reason: 'named in `to`' }
+    return { arn: found.arn, reason: 'named in `to`', failingArn: failing }
   }
 
   const tags = await readServiceTags(clients, service)
@@ -88,15 +104,15 @@ export async function chooseRollbackTarget(
       reason: `the revision that ran before the last deploy (tag ${TAG_PREVIOUS})`,
     },
     ...(service.deployments ?? [])
-      .filter((d) => d.status !== 'PRIMARY')
+      .filter((d) => d.rolloutState !== 'FAILED')
       .map((d) => ({
         reference: d.taskDefinition,
-        reason: `the revision of the service's other deployment ${d.id}`,
+        reason: `the revision of the service's deployment ${d.id}`,
       })),
   ]
   for (const candidate of candidates) {
     if (!candidate.reference) continue
-    if (candidate.reference === current) {
+    if (candidate.reference === failing) {
       core.info(
         `Not ${shortRevision(candidate.reference)} (${candidate.reason}): it is the revision being rolled back from.`,
       )
@@ -109,19 +125,17 @@ export async function chooseRollbackTarget(
       )
       continue
     }
-    return { arn: found.arn, reason: candidate.reason }
+    return { arn: found.arn, reason: candidate.reason, failingArn: failing }
   }
-  const older = await previousActiveRevision(clients, current)
+  const older = await previousActiveRevision(clients, failing)
   if (older) {
     core.warning(
       `No verified revision is recorded on the service; rolling back to the next-older ACTIVE revision ${shortRevision(older)}, which was never verified by these actions.`,
     )
-    return { arn: older, reason: 'the next-older ACTIVE revision (never verified)' }
+    return { arn: older, reason: 'the next-older ACTIVE revision (never verified)', failingArn: failing }
   }
   throw new ActionError(
-    `There is no revision to roll back to: the service runs ${shortRevision(current)} and no other ACTIVE revision of its family exists. Nothing was changed.`,
-    {
-      hint: 'Name one in `to`, or register a known-good revision first.',
-    },
+    `There is no revision to roll back to: ${shortRevision(failing)} failed and no other ACTIVE revision of its family exists. Nothing was changed.`,
+    { hint: 'Name one in `to`, or register a known-good revision first.' },
   )
 }

@@ -133,12 +133,15 @@ export async function waitForDeployment(
       const deployment = service.deployments?.find((d) => d.id === deploymentId)
       const primary = service.deployments?.find((d) => d.status === 'PRIMARY')
       if (deployment?.rolloutState === 'FAILED' || !deployment || deployment.status !== 'PRIMARY') {
+        const reason = deployment?.rolloutStateReason
+          ? `: ${deployment.rolloutStateReason.replace(/\.+$/, '')}`
+          : ''
         const rolledBackTo =
           primary && primary.id !== deploymentId ? primary.taskDefinition?.split('/').pop() : undefined
         throw new RolloutFailure(
           rolledBackTo
-            ? `ECS's deployment circuit breaker failed deployment ${deploymentId} and rolled the service back to ${rolledBackTo}${deployment?.rolloutStateReason ? `: ${deployment.rolloutStateReason}` : ''}.`
-            : `Deployment ${deploymentId} FAILED${deployment?.rolloutStateReason ? `: ${deployment.rolloutStateReason}` : ''}.`,
+            ? `ECS's deployment circuit breaker failed deployment ${deploymentId} and rolled the service back to ${rolledBackTo}${reason}.`
+            : `Deployment ${deploymentId} FAILED${reason}.`,
         )
       }
 
