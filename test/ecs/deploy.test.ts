@@ -319,4 +319,19 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
       'maximumPercent=100,minimumHealthyPercent=0,deploymentCircuitBreaker={enable=true,rollback=false}',
     )
   })
+
+  it('does not put the old revision back once the new one was started, even when no new task ever ran', async () => {
+    const fake = scripted({
+      ecrImages: ['wwhd-dev-backend:new'],
+      launch: {
+        42: { pendingMs: 5, runningMs: 5, failToStart: 'CannotPullContainerError: pull access denied' },
+      },
+    })
+    const { error, outputs } = await run()
+    expect(error?.message).toMatch(/^3 tasks of wwhd-backend:42 stopped during the deployment/)
+    expect(error?.message).toContain('CannotPullContainerError: pull access denied')
+    expect(outputs['deployment-id']).toMatch(/^ecs-svc\//)
+    // Scale to 0, then the new revision; no third call putting 41 back over it.
+    expect(fake.callsTo('UpdateService').map((c) => c.input.taskDefinition)).toEqual([undefined, tdArn(42)])
+  })
 })

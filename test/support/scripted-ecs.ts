@@ -50,6 +50,8 @@ export interface LaunchScript {
   /** The essential container exits (code 1) this long after RUNNING. */
   crashAfterMs?: number
   crashReason?: string
+  /** The task never gets to RUNNING: it stops after PENDING with this stoppedReason (TaskFailedToStart). */
+  failToStart?: string
 }
 
 /** How a stopping task walks to STOPPED: the drain the deploy must wait out. */
@@ -259,6 +261,16 @@ export class ScriptedEcs {
     this.event(`has started 1 tasks: (task ${task.taskArn?.split('/').pop()}).`)
     this.at(script.pendingMs, () => {
       task.lastStatus = 'PENDING'
+      if (script.failToStart) {
+        this.at(script.runningMs, () => {
+          this.stopTask(task, script.failToStart as string, 'TaskFailedToStart')
+          task.lastStatus = 'STOPPED'
+          task.stoppedAt = new Date()
+          deployment.failedTasks = (deployment.failedTasks ?? 0) + 1
+          if (deployment.status === 'PRIMARY') this.launch(revision, deployment)
+        })
+        return
+      }
       this.at(script.runningMs, () => {
         if (task.desiredStatus === 'STOPPED') return
         task.lastStatus = 'RUNNING'

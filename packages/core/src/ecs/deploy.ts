@@ -323,9 +323,11 @@ export async function deploy(
       )
     }
     await tagService(clients, plan.service, { [TAG_PREVIOUS]: plan.previousArn })
-    deploymentId = await ctx.phase('Start', async () => {
+    await ctx.phase('Start', async () => {
       updateSentAt = Date.now()
       const started = await startDeployment(clients, request.ref, target)
+      // From here on the service runs the new revision: a failure must not "restore" over it.
+      deploymentId = started.deploymentId
       ctx.output(request.outputs.deployment, started.deploymentId)
       if (request.waitFor !== 'none') {
         await waitForDeployment(clients, request.ref, target, started.deploymentId, 'running', {
@@ -336,7 +338,6 @@ export async function deploy(
           progress,
         })
       }
-      return started.deploymentId
     })
     if (request.waitFor === 'healthy') {
       await ctx.phase('Healthy', () =>
