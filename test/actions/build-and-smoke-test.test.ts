@@ -114,3 +114,46 @@ describe('build-and-smoke-test (bundled, on the real Docker engine)', () => {
     expect(containersLabelled(`ecs-lockstep.smoke-test=${runId}`)).toEqual([])
   })
 })
+
+describe('build-and-smoke-test input errors (bundled; before anything is built)', () => {
+  it.each([
+    [{ port: '0' }, `Input 'port' "0": expected a TCP port from 1 to 65535`],
+    [{ port: '80/tcp' }, `Input 'port' "80/tcp": expected a TCP port from 1 to 65535`],
+    [
+      { 'health-path': 'health' },
+      `Input 'health-path' "health": expected a path starting with /, such as /health`,
+    ],
+    [{ 'expect-status': '20' }, `Input 'expect-status' "20": expected an HTTP status from 100 to 599`],
+    [
+      { 'health-timeout': '60' },
+      `Input 'health-timeout' "60": expected a duration with a unit, such as 500ms, 90s, 5m or 1h30m`,
+    ],
+    [{ 'health-timeout': '500ms' }, `Input 'health-timeout' "500ms": expected a duration of 1.0s or more`],
+    [{ 'stable-for': 'ten seconds' }, `Input 'stable-for' "ten seconds": expected a duration with a unit`],
+    [{ platform: 'amd64' }, `Input 'platform' "amd64": expected os/arch such as linux/amd64 or linux/arm64`],
+    [
+      { image: 'My_App:latest' },
+      `Input 'image' "My_App:latest": expected an image name such as my-api or my-api:test (lowercase)`,
+    ],
+    [
+      { env: 'APP_ENV=test\nJWT_SECRET hunter2' },
+      `Input 'env': line 2 has no "=" (the line is not shown, it may hold a secret): expected KEY=VALUE`,
+    ],
+    [{ 'build-args': '1VERSION=2' }, `Input 'build-args': line 1: "1VERSION" is not a valid name`],
+    [
+      { 'env-secret-keys': 'API KEY' },
+      `Input 'env-secret-keys' "API KEY": "API KEY" is not valid: expected variable names`,
+    ],
+    [
+      { 'run-args': '--memory 2g && rm -rf /' },
+      `Input 'run-args' "--memory 2g && rm -rf /": expected docker run arguments only (no shell operators such as |, && or ;)`,
+    ],
+  ])('%j → %s', async (inputs, message) => {
+    const run = await runAction(ACTION, { inputs: { context: '/nonexistent', ...inputs }, timeoutMs: 20_000 })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toContain(message)
+    expect(run.errors[0]).toContain('Nothing was changed')
+    expect(run.log).not.toContain('[command]')
+    expect(run.raw).not.toContain('hunter2')
+  })
+})

@@ -45,6 +45,8 @@ export interface RunOptions {
   cwd?: string
   /** Send SIGINT (then SIGTERM 7.5 s later, as the runner does) once the log matches this. */
   cancelWhen?: RegExp
+  /** SIGKILL the main step once the log matches this: a step that gets no chance to clean up. */
+  killWhen?: RegExp
   /** Kill the step after this long: a hung action fails the test instead of hanging it. */
   timeoutMs?: number
   runPost?: boolean
@@ -138,6 +140,7 @@ async function runStep(
     partial = parts.pop() ?? ''
     const at = Date.now()
     for (const line of parts) lines.push({ at, text: line })
+    if (options.killWhen && options.killWhen.test(raw)) child.kill('SIGKILL')
     if (options.cancelWhen && !cancelled && options.cancelWhen.test(raw)) {
       cancelled = true
       child.kill('SIGINT')
@@ -208,7 +211,7 @@ export async function runAction(action: string, options: RunOptions = {}): Promi
     const post = await runStep(
       resolve(actionDir, spec.runs.post),
       { ...env, ...stateEnv },
-      { ...options, cancelWhen: undefined },
+      { ...options, cancelWhen: undefined, killWhen: undefined },
       {
         ...files,
         state: join(dir, `post-state-${randomUUID()}`),
