@@ -11,15 +11,19 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 mkdirSync(join(root, '.tmp'), { recursive: true })
 const only = process.argv.slice(2)
 
-/** @actions/http-client's own undici import gets a stub (see scripts/stubs). */
-const stubHttpClientUndici = {
-  name: 'stub-http-client-undici',
+/**
+ * Dependencies of dependencies that these actions never run get stubs (see scripts/stubs):
+ * @actions/http-client's undici (ProxyAgent only) and the AWS SDK's browser-only bowser.
+ */
+const stubUnusedDependencies = {
+  name: 'stub-unused-dependencies',
   setup(b) {
     b.onResolve({ filter: /^undici$/ }, (args) =>
       args.importer.includes(`${join('node_modules', '@actions', 'http-client')}`)
         ? { path: join(root, 'scripts/stubs/undici-for-http-client.js') }
         : undefined,
     )
+    b.onResolve({ filter: /^bowser$/ }, () => ({ path: join(root, 'scripts/stubs/bowser.js') }))
   },
 }
 
@@ -49,7 +53,7 @@ for (const name of actions) {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
-    plugins: [stubHttpClientUndici],
+    plugins: [stubUnusedDependencies],
     // CommonJS dependencies call require() for Node built-ins; give ESM output a real one.
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
   })

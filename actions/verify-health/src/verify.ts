@@ -14,7 +14,10 @@ import {
   waitFor,
 } from '@ecs-lockstep/core'
 import { aws } from '@ecs-lockstep/core/aws/errors'
-import { createClients, type AwsClients } from '@ecs-lockstep/core/ecs/clients'
+import { ECSClient } from '@aws-sdk/client-ecs'
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { clientConfig } from '@ecs-lockstep/core/aws/clients'
+import type { ServiceClients } from '@ecs-lockstep/core/ecs/clients'
 import { tolerateThrottling } from '@ecs-lockstep/core/ecs/poll'
 import {
   describeService,
@@ -43,7 +46,7 @@ export interface VerifyPlan {
 const ROUND_INTERVAL = { minMs: 1000, maxMs: 2000, factor: 1.25 }
 
 /** `http://<DNS name>:<port>` of the load balancer in front of the service's first target group. */
-async function loadBalancerUrl(clients: AwsClients, targetGroupArn: string): Promise<string> {
+async function loadBalancerUrl(clients: ServiceClients, targetGroupArn: string): Promise<string> {
   const groups = await aws('describing the target group', () =>
     clients.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] })),
   )
@@ -65,7 +68,7 @@ async function loadBalancerUrl(clients: AwsClients, targetGroupArn: string): Pro
 }
 
 async function waitForTargets(
-  clients: AwsClients,
+  clients: ServiceClients,
   targetGroups: string[],
   plan: VerifyPlan,
   signal: AbortSignal,
@@ -201,7 +204,14 @@ async function createUsers(url: string, plan: VerifyPlan, signal: AbortSignal): 
 
 export async function verifyHealth(ctx: ActionContext, plan: VerifyPlan): Promise<void> {
   const started = Date.now()
-  const clients = plan.ref && plan.region ? createClients(plan.region) : undefined
+  const clients: ServiceClients | undefined =
+    plan.ref && plan.region
+      ? {
+          ecs: new ECSClient(clientConfig(plan.region)),
+          elb: new ElasticLoadBalancingV2Client(clientConfig(plan.region)),
+          region: plan.region,
+        }
+      : undefined
   let url = plan.url
   let revision: string | undefined
 

@@ -15,6 +15,9 @@ export interface AwsClients {
   region: string
 }
 
+/** Only what verify-health needs: a bundle that never calls Logs, ECR or STS does not carry them. */
+export type ServiceClients = Pick<AwsClients, 'ecs' | 'elb' | 'region'>
+
 export function createClients(region: string): AwsClients {
   const config = clientConfig(region)
   return {

@@ -3,8 +3,8 @@ import type { Observation } from '../wait.ts'
 import { awsErrorName } from '../aws/errors.ts'
 
 /**
- * How deploy waits poll: about once a second while things move, backing off to two seconds while
- * nothing does, so any state is noticed within 2 s and a long drain costs half the calls.
+ * How deploy waits poll: about once a second while things move, backing off to 1.8 s while
+ * nothing does, so any state is noticed within 2 s and a long drain costs fewer calls.
  */
 export interface PollSettings {
   minMs: number
@@ -12,7 +12,7 @@ export interface PollSettings {
   factor: number
 }
 
-export const DEPLOY_POLL: PollSettings = { minMs: 1000, maxMs: 2000, factor: 1.25 }
+export const DEPLOY_POLL: PollSettings = { minMs: 1000, maxMs: 1800, factor: 1.25 }
 
 const THROTTLING = new Set([
   'ThrottlingException',

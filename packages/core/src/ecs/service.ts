@@ -12,6 +12,9 @@ import { ActionError } from '../errors.ts'
 import { aws } from '../aws/errors.ts'
 import type { AwsClients } from './clients.ts'
 
+/** What the service helpers need: the ECS client and its region. */
+type EcsAccess = Pick<AwsClients, 'ecs' | 'region'>
+
 /** Service tags through which the actions remember revisions across runs. */
 export const TAG_VERIFIED = 'ecs-lockstep:verified-task-definition'
 export const TAG_PREVIOUS = 'ecs-lockstep:previous-task-definition'
@@ -21,7 +24,7 @@ export interface ServiceRef {
   service: string
 }
 
-export async function assertClusterActive(clients: AwsClients, ref: ServiceRef): Promise<void> {
+export async function assertClusterActive(clients: EcsAccess, ref: ServiceRef): Promise<void> {
   const reply = await aws(`describing cluster ${ref.cluster}`, () =>
     clients.ecs.send(new DescribeClustersCommand({ clusters: [ref.cluster] })),
   )
@@ -34,7 +37,7 @@ export async function assertClusterActive(clients: AwsClients, ref: ServiceRef):
   }
 }
 
-export async function describeService(clients: AwsClients, ref: ServiceRef): Promise<Service> {
+export async function describeService(clients: EcsAccess, ref: ServiceRef): Promise<Service> {
   const reply = await aws(`describing service ${ref.service}`, () =>
     clients.ecs.send(
       new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service], include: ['TAGS'] }),
@@ -79,10 +82,7 @@ export function serviceTag(service: Service, key: string): string | undefined {
 }
 
 /** Reads the service's tags (some APIs return none inline without include TAGS). */
-export async function readServiceTags(
-  clients: AwsClients,
-  service: Service,
-): Promise<Record<string, string>> {
+export async function readServiceTags(clients: EcsAccess, service: Service): Promise<Record<string, string>> {
   if (service.tags) return Object.fromEntries(service.tags.map((t) => [t.key ?? '', t.value ?? '']))
   const reply = await aws('reading the service tags', () =>
     clients.ecs.send(new ListTagsForResourceCommand({ resourceArn: service.serviceArn })),
@@ -95,7 +95,7 @@ export async function readServiceTags(
  * missing ecs:TagResource): it only makes a later rollback guess, so it is a warning.
  */
 export async function tagService(
-  clients: AwsClients,
+  clients: EcsAccess,
   service: Service,
   tags: Record<string, string>,
 ): Promise<void> {
