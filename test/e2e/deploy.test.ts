@@ -120,7 +120,10 @@ describe('drain-and-deploy, verify-health and rollback on ecs-local (Docker runt
     expect(deploy.errors[0]).toMatch(/^Deployment ecs-svc\/\d+ FAILED: ECS deployment circuit breaker/)
     expect(deploy.outputs['deployment-id']).toMatch(/^ecs-svc\//)
     expect(deploy.summary).toContain('Service events since the deploy began')
-    expect(deploy.summary).toMatch(/failed (ELB|container) health checks|unhealthy/i)
+    // The first failed task is the cause: ECS stopped it for failing its health checks.
+    expect(deploy.errors[0]).toMatch(
+      /First failed task: task [0-9a-f]+ \(wwhd-backend:\d+\) stopped: Task failed (ELB|container) health checks/,
+    )
     expect(deploy.errors[0]).toContain('Run the rollback action')
 
     const rollback = await env.run('rollback', { cluster: CLUSTER, service: SERVICE })

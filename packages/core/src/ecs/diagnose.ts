@@ -21,8 +21,13 @@ function failedTask(task: Task, since: number): boolean {
   const containerFailed = (task.containers ?? []).some(
     (c) => (c.exitCode !== undefined && c.exitCode !== 0) || c.reason,
   )
+  // ECS stops an unhealthy task itself (ServiceSchedulerInitiated), so its containers exit cleanly.
+  const unhealthy = /health check/i.test(task.stoppedReason ?? '')
   return (
-    containerFailed || task.stopCode === 'EssentialContainerExited' || task.stopCode === 'TaskFailedToStart'
+    containerFailed ||
+    unhealthy ||
+    task.stopCode === 'EssentialContainerExited' ||
+    task.stopCode === 'TaskFailedToStart'
   )
 }
 
@@ -65,9 +70,10 @@ export async function diagnose(clients: AwsClients, ref: ServiceRef, since: numb
       (e) => `${e.createdAt?.toISOString().slice(11, 19)} ${e.message}`,
     )
     const stoppedArns = await listServiceTasks(clients, ref, ['STOPPED'])
-    const failed = (await describeTasks(clients, ref.cluster, stoppedArns)).filter((t) =>
-      failedTask(t, since),
-    )
+    // Oldest first: the first failure is usually the cause, later ones its consequences.
+    const failed = (await describeTasks(clients, ref.cluster, stoppedArns))
+      .filter((t) => failedTask(t, since))
+      .sort((a, b) => (a.stoppedAt?.getTime() ?? 0) - (b.stoppedAt?.getTime() ?? 0))
     diagnosis.stoppedTasks = failed.map(describeStoppedTask)
     const definitions = new Map<string, ContainerDefinition[]>()
     for (const task of failed.slice(0, 5)) {
