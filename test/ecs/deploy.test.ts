@@ -87,7 +87,7 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     // Each state change is logged once, however many polls saw it.
     expect(
       log().match(/RUNNING \(desired STOPPED\) → DEACTIVATING|RUNNING → DEACTIVATING/g)?.length ?? 0,
-    ).toBeLessThanOrEqual(1)
+    ).toBe(1)
     expect(log().match(/→ STOPPING/g)).toHaveLength(1)
     expect(log().match(/→ STOPPED/g)).toHaveLength(1)
     expect(fake.tags['ecs-lockstep:previous-task-definition']).toBe(tdArn(41))

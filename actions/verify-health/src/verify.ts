@@ -3,7 +3,6 @@ import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
   DescribeTargetGroupsCommand,
-  DescribeTargetHealthCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import {
   ActionError,
@@ -18,6 +17,7 @@ import { ECSClient } from '@aws-sdk/client-ecs'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { clientConfig } from '@ecs-lockstep/core/aws/clients'
 import type { ServiceClients } from '@ecs-lockstep/core/ecs/clients'
+import { readTargetHealth, targetGroupsOf } from '@ecs-lockstep/core/ecs/load-balancer'
 import { tolerateThrottling } from '@ecs-lockstep/core/ecs/poll'
 import {
   describeService,
@@ -80,26 +80,10 @@ async function waitForTargets(
     interval: ROUND_INTERVAL,
     onProgress: (p) => core.info(`  ${p}`),
     observe: tolerateThrottling(async () => {
-      const states: string[] = []
-      let ready = true
-      for (const arn of targetGroups) {
-        const reply = await aws('reading target health', () =>
-          clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
-        )
-        const current = (reply.TargetHealthDescriptions ?? []).filter(
-          (t) => t.TargetHealth?.State !== 'draining',
-        )
-        if (current.length === 0 || current.some((t) => t.TargetHealth?.State !== 'healthy')) ready = false
-        states.push(
-          ...current.map(
-            (t) =>
-              `${t.Target?.Id}:${t.Target?.Port} ${t.TargetHealth?.State}${t.TargetHealth?.Description ? ` (${t.TargetHealth.Description})` : ''}`,
-          ),
-        )
-      }
-      return ready
+      const { healthy, notReady } = await readTargetHealth(clients, targetGroups)
+      return healthy > 0 && notReady.length === 0
         ? { done: true, value: undefined }
-        : { done: false, progress: states.join(', ') || 'no targets registered' }
+        : { done: false, progress: notReady.join(', ') || 'no targets registered' }
     }),
   })
 }
@@ -224,9 +208,7 @@ export async function verifyHealth(ctx: ActionContext, plan: VerifyPlan): Promis
       if ((service.deployments?.length ?? 0) > 1 || primary?.rolloutState === 'IN_PROGRESS') {
         core.warning(`A deployment of ${ref.service} is still in progress; verifying what answers now.`)
       }
-      const groups = [
-        ...new Set((service.loadBalancers ?? []).map((lb) => lb.targetGroupArn).filter(Boolean)),
-      ] as string[]
+      const groups = targetGroupsOf(service)
       if (!url && groups[0]) url = await loadBalancerUrl(clients, groups[0])
       if (groups.length > 0) await waitForTargets(clients, groups, plan, ctx.signal)
       else core.info('The service has no load balancer; checking the URL only.')

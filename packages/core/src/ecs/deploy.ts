@@ -12,6 +12,7 @@ import type { AwsClients } from './clients.ts'
 import { diagnose, reportDiagnosis } from './diagnose.ts'
 import { drainService, liveServiceTasks, type DrainResult } from './drain.ts'
 import { assertImagesExist } from './images.ts'
+import { targetGroupsOf } from './load-balancer.ts'
 import { DEPLOY_POLL, tolerateThrottling, type PollSettings } from './poll.ts'
 import { clearRestorePoint, saveRestorePoint, type RestorePoint } from './restore-point.ts'
 import { restoreService } from './restore.ts'
@@ -131,9 +132,7 @@ async function waitForOtherDeployment(
 }
 
 async function expectedDrainSeconds(clients: AwsClients, service: Service, definition: TaskDefinition) {
-  const groups = [
-    ...new Set((service.loadBalancers ?? []).map((lb) => lb.targetGroupArn).filter(Boolean)),
-  ] as string[]
+  const groups = targetGroupsOf(service)
   let delay = 0
   let slowest: string | undefined
   for (const arn of groups) {

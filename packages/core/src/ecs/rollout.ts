@@ -1,10 +1,10 @@
 import { UpdateServiceCommand, type Service, type Task } from '@aws-sdk/client-ecs'
-import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import * as core from '@actions/core'
 import { ActionError } from '../errors.ts'
 import { aws } from '../aws/errors.ts'
 import { waitFor } from '../wait.ts'
 import type { AwsClients } from './clients.ts'
+import { readTargetHealth, targetGroupsOf } from './load-balancer.ts'
 import { tolerateThrottling, type PollSettings } from './poll.ts'
 import { describeService, type ServiceRef } from './service.ts'
 import { describeStoppedTask, describeTasks, listDeploymentTasks, taskId, type TaskTracker } from './tasks.ts'
@@ -56,37 +56,6 @@ export async function startDeployment(
     `Deployment ${deployment.id} started: ${target.desiredCount} task(s) of ${target.taskDefinitionArn.split('/').pop()}.`,
   )
   return { deploymentId: deployment.id, service }
-}
-
-interface LoadBalancerState {
-  healthy: number
-  notReady: string[]
-}
-
-async function loadBalancerState(
-  clients: AwsClients,
-  service: Service,
-): Promise<LoadBalancerState | undefined> {
-  const groups = [
-    ...new Set((service.loadBalancers ?? []).map((lb) => lb.targetGroupArn).filter(Boolean)),
-  ] as string[]
-  if (groups.length === 0) return undefined
-  let healthy = Number.MAX_SAFE_INTEGER
-  const notReady: string[] = []
-  for (const arn of groups) {
-    const reply = await aws('reading target health', () =>
-      clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
-    )
-    // Draining targets are the old tasks leaving; only the others must be healthy.
-    const current = (reply.TargetHealthDescriptions ?? []).filter((t) => t.TargetHealth?.State !== 'draining')
-    healthy = Math.min(healthy, current.filter((t) => t.TargetHealth?.State === 'healthy').length)
-    for (const t of current.filter((t) => t.TargetHealth?.State !== 'healthy')) {
-      notReady.push(
-        `target ${t.Target?.Id}:${t.Target?.Port} ${t.TargetHealth?.State}${t.TargetHealth?.Reason ? ` (${t.TargetHealth.Reason})` : ''}`,
-      )
-    }
-  }
-  return { healthy, notReady }
 }
 
 export interface RolloutProgress {
@@ -191,7 +160,8 @@ export async function waitForDeployment(
       if (deployment.rolloutState && deployment.rolloutState !== 'COMPLETED')
         waitingOn.push(`rollout ${deployment.rolloutState}`)
       if ((service.deployments?.length ?? 0) > 1) waitingOn.push('ECS to retire the previous deployment')
-      const lb = await loadBalancerState(clients, service)
+      const groups = targetGroupsOf(service)
+      const lb = groups.length > 0 ? await readTargetHealth(clients, groups) : undefined
       if (lb && (lb.healthy < target.desiredCount || lb.notReady.length > 0)) {
         waitingOn.push(
           `load balancer: ${lb.healthy} healthy${lb.notReady.length ? `, ${lb.notReady.join(', ')}` : ''}`,
