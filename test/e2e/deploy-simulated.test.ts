@@ -93,7 +93,7 @@ describe('drain-and-deploy on the simulated runtime', () => {
 
   it('deploys through bursts of throttling: adaptive retries and patient waits, no failure', async () => {
     local.faults.set({
-      throttleRate: 0.4,
+      throttleRate: 0.3,
       operations: ['ecs:DescribeServices', 'ecs:DescribeTasks', 'ecs:ListTasks'],
     })
     const since = Date.now()
