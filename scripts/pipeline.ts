@@ -248,6 +248,13 @@ async function main(): Promise<number> {
     })
   }
 
+  // The local tags pointing at this run's registry are of no use once it stops.
+  const tagged = execFileSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((ref) => local.registryHost && ref.startsWith(`${local.registryHost}/`))
+  if (docker && tagged.length > 0) execFileSync('docker', ['rmi', ...tagged], { stdio: 'ignore' })
   const report = local.report()
   writeFileSync(join(OUT, 'ecs-local-report.json'), JSON.stringify(report, null, 2))
   await local.stop()

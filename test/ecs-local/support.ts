@@ -24,6 +24,7 @@ import { startEcsLocal, type EcsLocal, type EcsLocalOptions } from '@ecs-lockste
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { untagRegistryImages } from '../support/images.ts'
 
 export const CLUSTER = 'wwhd-cluster'
 export const NETWORK = {
@@ -71,6 +72,7 @@ export function useLocal(options: EcsLocalOptions): Harness {
     await holder.clients.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }))
   })
   afterAll(async () => {
+    untagRegistryImages(holder.local?.registryHost)
     await holder.local?.stop()
     rmSync(holder.stateDir, { recursive: true, force: true })
   })

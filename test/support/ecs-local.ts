@@ -3,6 +3,7 @@ import { startEcsLocal, type EcsLocal } from '@ecs-lockstep/ecs-local'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { untagRegistryImages } from './images.ts'
 
 /**
  * Starts one ecs-local (with its registry) for the test file and stops it afterwards. Each file
@@ -15,6 +16,7 @@ export function useEcsLocal(): { readonly current: EcsLocal; readonly stateDir: 
     holder.current = await startEcsLocal({ stateDir: holder.stateDir })
   })
   afterAll(async () => {
+    untagRegistryImages(holder.current?.registryHost)
     await holder.current?.stop()
     rmSync(holder.stateDir, { recursive: true, force: true })
   })

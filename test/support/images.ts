@@ -24,3 +24,14 @@ export function containersLabelled(label: string): string[] {
   })
   return out.split('\n').filter(Boolean)
 }
+
+/** Untags every local image tagged for `registryHost` (the layers stay if other tags use them). */
+export function untagRegistryImages(registryHost: string | undefined): void {
+  if (!registryHost) return
+  const refs = execFileSync('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}'], {
+    encoding: 'utf8',
+  })
+    .split('\n')
+    .filter((ref) => ref.startsWith(`${registryHost}/`))
+  if (refs.length > 0) execFileSync('docker', ['rmi', ...refs], { stdio: 'ignore' })
+}

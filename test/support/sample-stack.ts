@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { buildSampleImage } from '../../examples/sample-backend/context.ts'
 import { createSampleStack, type Stack, type StackOptions } from '../../examples/sample-backend/stack.ts'
+import { untagRegistryImages } from './images.ts'
 
 export const CLUSTER = 'wwhd-cluster'
 export const JWT_SECRET = 'e2e-jwt-secret-value-not-for-production'
@@ -84,6 +85,7 @@ export function useSampleStack(options: Partial<StackOptions> & { service: strin
       })
   }, 180_000)
   afterAll(async () => {
+    untagRegistryImages(holder.local?.registryHost)
     await holder.local?.stop()
     rmSync(stateDir, { recursive: true, force: true })
   })
