@@ -28,6 +28,13 @@ describe.each(actions)('actions/%s', (action) => {
     }
   })
 
+  it('declares in action.yml exactly the outputs its code may set', async () => {
+    const { outputs } = (await import(join(REPO_ROOT, 'actions', action, 'src', 'inputs.ts'))) as {
+      outputs: string[]
+    }
+    expect(Object.keys(readActionYaml(action).outputs ?? {}).sort()).toEqual([...outputs].sort())
+  })
+
   it('describes every output, runs on node24 from dist/, and cleans up in an always() post step', () => {
     const yaml = readActionYaml(action)
     for (const output of Object.values(yaml.outputs ?? {}))

@@ -334,4 +334,68 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     // Scale to 0, then the new revision; no third call putting 41 back over it.
     expect(fake.callsTo('UpdateService').map((c) => c.input.taskDefinition)).toEqual([undefined, tdArn(42)])
   })
+
+  it('deploys a task definition JSON file as `aws ecs describe-task-definition` writes it, keeping empty values', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const fake = scripted({ ecrImages: ['wwhd-dev-backend:from-file'] })
+    const file = join(mkdtempSync(join(tmpdir(), 'taskdef-')), 'taskdef.json')
+    const described = structuredClone(fake.definitions.get(tdArn(41))) as Record<string, unknown> & {
+      containerDefinitions: Record<string, unknown>[]
+    }
+    described.containerDefinitions[0] = {
+      ...described.containerDefinitions[0],
+      image: `${ECR_HOST}/wwhd-dev-backend:from-file`,
+      environment: [{ name: 'CORS_ORIGINS', value: '' }],
+      command: [],
+    }
+    writeFileSync(
+      file,
+      JSON.stringify({ taskDefinition: described, tags: [{ key: 'team', value: 'search' }] }),
+    )
+    const { error, log } = await run({ definition: { kind: 'render', reference: file, environment: {} } })
+    expect(error).toBeUndefined()
+    const registered = fake.callsTo('RegisterTaskDefinition')[0]?.input as Record<string, unknown> & {
+      containerDefinitions: Record<string, unknown>[]
+    }
+    for (const field of [
+      'taskDefinitionArn',
+      'revision',
+      'status',
+      'requiresAttributes',
+      'compatibilities',
+      'registeredAt',
+    ]) {
+      expect(registered).not.toHaveProperty(field)
+    }
+    expect(registered.containerDefinitions[0]).toMatchObject({
+      image: `${ECR_HOST}/wwhd-dev-backend:from-file`,
+      environment: [{ name: 'CORS_ORIGINS', value: '' }],
+      command: [],
+    })
+    expect(registered.tags).toEqual([{ key: 'team', value: 'search' }])
+    expect(log()).toMatch(/New: +wwhd-backend:42 at 1 task\(s\) \(registered now from file .*taskdef\.json\)/)
+    expect(log()).toMatch(/Current: +wwhd-backend:41 at 1 task\(s\); alive: [0-9a-f]{32} \(RUNNING\)/)
+  })
+
+  it('names the input when the task definition file is missing or is not a task definition', async () => {
+    scripted()
+    const missing = await run({
+      definition: { kind: 'render', reference: '/nonexistent/taskdef.json', environment: {} },
+    })
+    expect(missing.error?.message).toBe(
+      `Input 'task-definition' "/nonexistent/taskdef.json": the file does not exist: expected a task definition JSON file, a family, family:revision or an ARN`,
+    )
+    release?.()
+    const { mkdtempSync, writeFileSync } = await import('node:fs')
+    const { tmpdir } = await import('node:os')
+    const { join } = await import('node:path')
+    const file = join(mkdtempSync(join(tmpdir(), 'taskdef-')), 'not-a-taskdef.json')
+    writeFileSync(file, JSON.stringify({ family: 'x' }))
+    const wrong = await run({ definition: { kind: 'render', reference: file, environment: {} } })
+    expect(wrong.error?.message).toContain(
+      'the file has no containerDefinitions: expected an ECS task definition',
+    )
+  })
 })

@@ -35,3 +35,7 @@ export const inputs = {
   'stable-for': duration({ default: '10s' }),
   'run-args': text(),
 }
+
+/** The outputs action.yml declares; ctx.output takes no other name. */
+export const outputs = ['image', 'image-id', 'seconds-to-healthy'] as const
+export type Output = (typeof outputs)[number]

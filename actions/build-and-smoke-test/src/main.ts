@@ -2,7 +2,7 @@ import * as core from '@actions/core'
 import { inputError, maskSecretValues, readInputs, runAction } from '@ecs-lockstep/core'
 import { join } from 'node:path'
 import { parse as parseShell } from 'shell-quote'
-import { inputs } from './inputs.ts'
+import { inputs, type Output } from './inputs.ts'
 import type { SmokeTestPlan } from './smoke-test.ts'
 
 async function defaultImage(): Promise<string> {
@@ -29,7 +29,7 @@ function parseRunArgs(raw: string | undefined): string[] {
   return tokens as string[]
 }
 
-await runAction('build-and-smoke-test', async (ctx) => {
+await runAction<Output>('build-and-smoke-test', async (ctx) => {
   const given = readInputs(inputs)
   maskSecretValues(given.env, given.envSecretKeys)
   maskSecretValues(given.buildArgs)

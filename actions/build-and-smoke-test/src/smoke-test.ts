@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import type { Output } from './inputs.ts'
 import {
   ActionError,
   type ActionContext,
@@ -198,7 +199,10 @@ export async function watchStable(
  * Puts what a person needs to see the failure (logs, exit code, OOM) in the log and the summary,
  * and returns the last few log lines for the error annotation itself.
  */
-export async function reportContainerFailure(ctx: ActionContext, containerId: string): Promise<string> {
+export async function reportContainerFailure(
+  ctx: ActionContext<Output>,
+  containerId: string,
+): Promise<string> {
   const state = await inspectContainer(containerId)
   const logs = await containerLogs(containerId, LOG_LINES)
   const status = state
@@ -223,7 +227,7 @@ export function withLogTail(error: unknown, tail: string): unknown {
 }
 
 /** Build, run, wait for health, watch; the container is removed however this ends. */
-export async function smokeTest(ctx: ActionContext, plan: SmokeTestPlan): Promise<void> {
+export async function smokeTest(ctx: ActionContext<Output>, plan: SmokeTestPlan): Promise<void> {
   await assertDockerEngine()
 
   const imageId = await ctx.phase('Build', () => buildImage(plan))

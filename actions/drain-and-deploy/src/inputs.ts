@@ -18,3 +18,15 @@ export const inputs = {
   'if-deployment-in-progress': oneOf(['wait', 'fail'], { default: 'wait' }),
   'aws-region': text(),
 }
+
+/** The outputs action.yml declares; ctx.output takes no other name. */
+export const outputs = [
+  'task-definition-arn',
+  'previous-task-definition-arn',
+  'deployment-id',
+  'task-arns',
+  'drain-seconds',
+  'start-seconds',
+  'downtime-seconds',
+] as const
+export type Output = (typeof outputs)[number]

@@ -1,10 +1,10 @@
 import { maskSecretValues, readInputs, runAction, toSeconds } from '@ecs-lockstep/core'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
-import { inputs } from './inputs.ts'
+import { inputs, type Output } from './inputs.ts'
 
 const startedAt = Date.now()
 
-await runAction('drain-and-deploy', async (ctx) => {
+await runAction<Output>('drain-and-deploy', async (ctx) => {
   const given = readInputs(inputs)
   maskSecretValues(given.environmentVariables)
   const region = resolveRegion(given.awsRegion)

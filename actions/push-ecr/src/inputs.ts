@@ -25,3 +25,7 @@ export const inputs = {
   'create-repository': bool({ default: 'false' }),
   'aws-region': text(),
 }
+
+/** The outputs action.yml declares; ctx.output takes no other name. */
+export const outputs = ['registry', 'image-uri', 'image-uris', 'digest', 'image-uri-digest'] as const
+export type Output = (typeof outputs)[number]

@@ -1,8 +1,8 @@
 import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
-import { inputs } from './inputs.ts'
+import { inputs, type Output } from './inputs.ts'
 
-await runAction('push-ecr', async (ctx) => {
+await runAction<Output>('push-ecr', async (ctx) => {
   const given = readInputs(inputs)
   const sha = process.env.GITHUB_SHA
   const tags = given.tags.length > 0 ? given.tags : sha ? [sha, 'latest'] : []

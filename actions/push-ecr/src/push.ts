@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import type { Output } from './inputs.ts'
 import {
   CreateRepositoryCommand,
   DescribeImagesCommand,
@@ -140,7 +141,7 @@ function explainPushFailure(stderr: string, plan: PushPlan, login: Login): Actio
   return new ActionError(`docker push failed: ${said}`)
 }
 
-export async function pushToEcr(ctx: ActionContext, plan: PushPlan): Promise<void> {
+export async function pushToEcr(ctx: ActionContext<Output>, plan: PushPlan): Promise<void> {
   await assertDockerEngine()
   const local = await docker(['image', 'inspect', '--format', '{{.Id}}', plan.image], {
     silent: true,

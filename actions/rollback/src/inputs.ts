@@ -15,3 +15,7 @@ export const inputs = {
   reason: text(),
   'aws-region': text(),
 }
+
+/** The outputs action.yml declares; ctx.output takes no other name. */
+export const outputs = ['rolled-back-to', 'rolled-back-from', 'deployment-id'] as const
+export type Output = (typeof outputs)[number]

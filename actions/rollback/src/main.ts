@@ -1,11 +1,11 @@
 import * as core from '@actions/core'
 import { readInputs, runAction } from '@ecs-lockstep/core'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
-import { inputs } from './inputs.ts'
+import { inputs, type Output } from './inputs.ts'
 
 const startedAt = Date.now()
 
-await runAction('rollback', async (ctx) => {
+await runAction<Output>('rollback', async (ctx) => {
   const given = readInputs(inputs)
   const region = resolveRegion(given.awsRegion)
   // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.

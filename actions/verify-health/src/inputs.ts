@@ -32,3 +32,7 @@ export const inputs = {
   'record-verified': bool({ default: 'true' }),
   'aws-region': text(),
 }
+
+/** The outputs action.yml declares; ctx.output takes no other name. */
+export const outputs = ['url', 'verified-task-definition', 'seconds-to-verified', 'users'] as const
+export type Output = (typeof outputs)[number]

@@ -1,11 +1,11 @@
 import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
 import { parseChecks, parseUsers } from './checks.ts'
-import { inputs } from './inputs.ts'
+import { inputs, type Output } from './inputs.ts'
 
 const startedAt = Date.now()
 
-await runAction('verify-health', async (ctx) => {
+await runAction<Output>('verify-health', async (ctx) => {
   const given = readInputs(inputs)
   const users = parseUsers(given.createUsers)
   const checks = [{ path: given.healthPath, status: given.expectStatus }, ...parseChecks(given.checks)]

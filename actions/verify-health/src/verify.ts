@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import type { Output } from './inputs.ts'
 import {
   DescribeListenersCommand,
   DescribeLoadBalancersCommand,
@@ -102,7 +103,7 @@ function checkResult(check: HttpCheck, answer: ProbeResult): { ok: boolean; text
 }
 
 /** Every check must pass `consecutive` rounds in a row: one lucky answer from a flapping task is not health. */
-async function runChecks(ctx: ActionContext, url: string, plan: VerifyPlan): Promise<void> {
+async function runChecks(ctx: ActionContext<Output>, url: string, plan: VerifyPlan): Promise<void> {
   let streak = 0
   let last: { check: HttpCheck; ok: boolean; text: string }[] = []
   await waitFor({
@@ -186,7 +187,7 @@ async function createUsers(url: string, plan: VerifyPlan, signal: AbortSignal): 
   return done
 }
 
-export async function verifyHealth(ctx: ActionContext, plan: VerifyPlan): Promise<void> {
+export async function verifyHealth(ctx: ActionContext<Output>, plan: VerifyPlan): Promise<void> {
   const started = Date.now()
   const clients: ServiceClients | undefined =
     plan.ref && plan.region

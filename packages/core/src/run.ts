@@ -3,14 +3,15 @@ import { ActionError, CancelledError, errorMessage } from './errors.ts'
 import { Report, type PhaseStatus } from './report.ts'
 import { redact } from './secrets.ts'
 
-export interface ActionContext {
+/** `Output` is the union of the action's output names: a typo in one fails to compile. */
+export interface ActionContext<Output extends string = string> {
   /** Aborted when the runner cancels the job (SIGINT, then SIGTERM); pass it to every wait. */
   readonly signal: AbortSignal
   readonly report: Report
   /** Runs `work` in a collapsible log group and records it in the summary's timeline. */
   phase<T>(name: string, work: () => Promise<T>): Promise<T>
-  /** Sets a step output. */
-  output(name: string, value: string | number | readonly string[]): void
+  /** Sets a step output (a list becomes one item per line). */
+  output(name: Output, value: string | number | readonly string[]): void
   /** Registers cleanup that runs when the action ends, however it ends (last registered, first run). */
   defer(cleanup: () => Promise<void> | void): void
 }
@@ -42,12 +43,15 @@ function cancellationSignal(): { signal: AbortSignal; dispose: () => void } {
  * when we know what to do), unexpected ones keep their stack in a debug line, cleanups always run,
  * and the job summary is written whatever happened.
  */
-export async function runAction(action: string, body: (ctx: ActionContext) => Promise<void>): Promise<void> {
+export async function runAction<Output extends string = string>(
+  action: string,
+  body: (ctx: ActionContext<Output>) => Promise<void>,
+): Promise<void> {
   const report = new Report(action)
   const cleanups: (() => Promise<void> | void)[] = []
   const { signal, dispose } = cancellationSignal()
 
-  const ctx: ActionContext = {
+  const ctx: ActionContext<Output> = {
     signal,
     report,
     async phase(name, work) {

@@ -42,7 +42,7 @@ import {
   stopTimeoutSeconds,
   type RenderedTaskDefinition,
 } from './task-definition.ts'
-import { TaskTracker } from './tasks.ts'
+import { taskId, TaskTracker } from './tasks.ts'
 
 export type Strategy = 'drain' | 'rolling'
 
@@ -219,7 +219,7 @@ async function preflight(ctx: ActionContext, clients: AwsClients, request: Deplo
   const drain = await expectedDrainSeconds(clients, service, definition)
   const lines = [
     `Service:        ${request.ref.service} in cluster ${request.ref.cluster}`,
-    `Current:        ${shortRevision(previousArn)} at ${previousCount} task(s); ${live.length} task(s) alive`,
+    `Current:        ${shortRevision(previousArn)} at ${previousCount} task(s); alive: ${live.map((t) => `${taskId(t.taskArn)} (${t.lastStatus})`).join(', ') || 'none'}`,
     `New:            ${shortRevision(newArn)} at ${desiredCount} task(s) (${rendered.existingArn ? 'existing revision' : 'registered now'} from ${rendered.source})`,
     `Strategy:       ${request.strategy}${singleWriter ? ` (single-writer: ${volumes.join(', ') || 'forced on'})` : ''}`,
     request.strategy === 'drain'
