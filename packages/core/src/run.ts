@@ -16,11 +16,6 @@ export interface ActionContext<Output extends string = string> {
   defer(cleanup: () => Promise<void> | void): void
 }
 
-/** What the body may throw to fail the step with more to say in the summary. */
-export function isActionError(error: unknown): error is ActionError {
-  return error instanceof ActionError
-}
-
 function cancellationSignal(): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController()
   const onSignal = (name: NodeJS.Signals) => {

@@ -1,4 +1,4 @@
-import { type Service, type TaskDefinition } from '@aws-sdk/client-ecs'
+import { type Service, type Task, type TaskDefinition } from '@aws-sdk/client-ecs'
 import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import * as core from '@actions/core'
@@ -93,8 +93,8 @@ interface Plan {
   previousCount: number
   definition: TaskDefinition
   desiredCount: number
-  singleWriter: boolean
-  volumes: string[]
+  /** The service's tasks not yet STOPPED, as the plan listed them: where the drain starts. */
+  live: Task[]
 }
 
 const SLOW_DRAIN_SECONDS = 60
@@ -241,7 +241,7 @@ async function preflight(ctx: ActionContext, clients: AwsClients, request: Deplo
   )
   ctx.report.fact(request.purpose === 'rollback' ? 'Rolled back to' : 'New revision', shortRevision(newArn))
   ctx.report.fact('Strategy', `${request.strategy}${singleWriter ? ' (single-writer)' : ''}`)
-  return { service, previousArn, previousCount, definition, desiredCount, singleWriter, volumes }
+  return { service, previousArn, previousCount, definition, desiredCount, live }
 }
 
 /**
@@ -318,7 +318,12 @@ export async function deploy(
   try {
     if (request.strategy === 'drain') {
       drained = await ctx.phase('Drain', () =>
-        drainService(clients, request.ref, { deadline: request.deadline, signal: ctx.signal, poll, tracker }),
+        drainService(clients, request.ref, plan.live, {
+          deadline: request.deadline,
+          signal: ctx.signal,
+          poll,
+          tracker,
+        }),
       )
     }
     await tagService(clients, plan.service, { [TAG_PREVIOUS]: plan.previousArn })
@@ -326,10 +331,10 @@ export async function deploy(
       updateSentAt = Date.now()
       const started = await startDeployment(clients, request.ref, target)
       // From here on the service runs the new revision: a failure must not "restore" over it.
-      deploymentId = started.deploymentId
-      ctx.output(request.outputs.deployment, started.deploymentId)
+      deploymentId = started
+      ctx.output(request.outputs.deployment, started)
       if (request.waitFor !== 'none') {
-        await waitForDeployment(clients, request.ref, target, started.deploymentId, 'running', {
+        await waitForDeployment(clients, request.ref, target, started, 'running', {
           deadline: request.deadline,
           signal: ctx.signal,
           poll,
@@ -384,9 +389,9 @@ export async function deploy(
     startMs: request.waitFor === 'none' ? 0 : finishedAt - updateSentAt,
     downtimeMs:
       request.strategy === 'drain'
-        ? request.waitFor === 'none' || drained?.firstLeftRunningAt === undefined
+        ? request.waitFor === 'none' || drained?.stopServingAt === undefined
           ? undefined
-          : finishedAt - drained.firstLeftRunningAt
+          : finishedAt - drained.stopServingAt
         : (plan.service.deploymentConfiguration?.minimumHealthyPercent ?? 100) > 0
           ? 0
           : undefined,

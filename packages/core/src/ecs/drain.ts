@@ -9,11 +9,12 @@ import type { ServiceRef } from './service.ts'
 import { describeTasks, isStopped, listServiceTasks, taskId, type TaskTracker } from './tasks.ts'
 
 export interface DrainResult {
-  /** Tasks that were alive when the drain began, as last seen (all STOPPED). */
-  stopped: Task[]
   ms: number
-  /** When the first old task was seen leaving RUNNING: where the downtime starts. */
-  firstLeftRunningAt: number | undefined
+  /**
+   * When the scale-down was sent, if any task was serving: the downtime starts there, since ECS
+   * deregisters the tasks from the load balancer at once.
+   */
+  stopServingAt: number | undefined
 }
 
 /**
@@ -41,13 +42,14 @@ export async function liveServiceTasks(
 export async function drainService(
   clients: AwsClients,
   ref: ServiceRef,
+  /** The live tasks the preflight listed; anything that appeared since is found by re-listing. */
+  live: Task[],
   options: { deadline: number; signal: AbortSignal; poll: PollSettings; tracker: TaskTracker },
 ): Promise<DrainResult> {
   const started = Date.now()
   const tracked = new Map<string, Task>()
   const alreadyStopped = new Set<string>()
-  for (const task of await liveServiceTasks(clients, ref, alreadyStopped))
-    tracked.set(task.taskArn as string, task)
+  for (const task of live) tracked.set(task.taskArn as string, task)
   options.tracker.observe([...tracked.values()])
   core.info(`Scaling ${ref.service} to 0; waiting for ${tracked.size} task(s) to reach STOPPED.`)
   await aws(`scaling ${ref.service} to 0`, () =>
@@ -56,7 +58,6 @@ export async function drainService(
     ),
   )
 
-  let firstLeftRunningAt: number | undefined
   let polls = 0
   await waitFor({
     what: `every task of ${ref.service} to reach STOPPED`,
@@ -81,12 +82,6 @@ export async function drainService(
       }
       const tasks = [...tracked.values()]
       options.tracker.observe(tasks)
-      if (
-        firstLeftRunningAt === undefined &&
-        tasks.some((t) => t.lastStatus !== 'RUNNING' || t.desiredStatus === 'STOPPED')
-      ) {
-        firstLeftRunningAt = Date.now()
-      }
       const notStopped = tasks.filter((t) => !isStopped(t))
       if (notStopped.length === 0) return { done: true, value: undefined }
       return {
@@ -98,8 +93,7 @@ export async function drainService(
   const ms = Date.now() - started
   core.info(`All ${tracked.size} task(s) STOPPED after ${formatDuration(ms)}: the volume is free.`)
   return {
-    stopped: [...tracked.values()],
     ms,
-    firstLeftRunningAt: firstLeftRunningAt ?? (tracked.size ? started : undefined),
+    stopServingAt: live.some((t) => t.lastStatus === 'RUNNING') ? started : undefined,
   }
 }

@@ -23,11 +23,6 @@ export interface RolloutTarget {
   healthChecked: boolean
 }
 
-export interface StartedDeployment {
-  deploymentId: string
-  service: Service
-}
-
 /** Failed launches after which ECS's circuit breaker gives up: half the desired count, 3 to 200. */
 export function failureThreshold(desiredCount: number): number {
   return Math.min(200, Math.max(3, Math.ceil(desiredCount * 0.5)))
@@ -37,7 +32,7 @@ export async function startDeployment(
   clients: AwsClients,
   ref: ServiceRef,
   target: RolloutTarget,
-): Promise<StartedDeployment> {
+): Promise<string> {
   const reply = await aws(`updating ${ref.service} to ${target.taskDefinitionArn.split('/').pop()}`, () =>
     clients.ecs.send(
       new UpdateServiceCommand({
@@ -55,7 +50,7 @@ export async function startDeployment(
   core.info(
     `Deployment ${deployment.id} started: ${target.desiredCount} task(s) of ${target.taskDefinitionArn.split('/').pop()}.`,
   )
-  return { deploymentId: deployment.id, service }
+  return deployment.id
 }
 
 export interface RolloutProgress {

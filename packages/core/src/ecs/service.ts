@@ -77,10 +77,6 @@ export function eventsSince(service: Service, since: number): ServiceEvent[] {
   return (service.events ?? []).filter((e) => (e.createdAt?.getTime() ?? 0) >= since - 1000).reverse()
 }
 
-export function serviceTag(service: Service, key: string): string | undefined {
-  return service.tags?.find((t) => t.key === key)?.value
-}
-
 /** Reads the service's tags (some APIs return none inline without include TAGS). */
 export async function readServiceTags(clients: EcsAccess, service: Service): Promise<Record<string, string>> {
   if (service.tags) return Object.fromEntries(service.tags.map((t) => [t.key ?? '', t.value ?? '']))
