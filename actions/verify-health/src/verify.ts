@@ -14,10 +14,7 @@ import {
   waitFor,
 } from '@ecs-lockstep/core'
 import { aws } from '@ecs-lockstep/core/aws/errors'
-import { ECSClient } from '@aws-sdk/client-ecs'
-import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { clientConfig } from '@ecs-lockstep/core/aws/clients'
-import type { ServiceClients } from '@ecs-lockstep/core/ecs/clients'
+import { createServiceClients, type ServiceClients } from '@ecs-lockstep/core/ecs/clients'
 import { readTargetHealth, targetGroupsOf } from '@ecs-lockstep/core/ecs/load-balancer'
 import { tolerateThrottling } from '@ecs-lockstep/core/ecs/poll'
 import {
@@ -189,14 +186,7 @@ async function createUsers(url: string, plan: VerifyPlan, signal: AbortSignal): 
 
 export async function verifyHealth(ctx: ActionContext<Output>, plan: VerifyPlan): Promise<void> {
   const started = Date.now()
-  const clients: ServiceClients | undefined =
-    plan.ref && plan.region
-      ? {
-          ecs: new ECSClient(clientConfig(plan.region)),
-          elb: new ElasticLoadBalancingV2Client(clientConfig(plan.region)),
-          region: plan.region,
-        }
-      : undefined
+  const clients = plan.ref && plan.region ? createServiceClients(plan.region) : undefined
   let url = plan.url
   let revision: string | undefined
 

@@ -29,3 +29,8 @@ export function createClients(region: string): AwsClients {
     region,
   }
 }
+
+export function createServiceClients(region: string): ServiceClients {
+  const config = clientConfig(region)
+  return { ecs: new ECSClient(config), elb: new ElasticLoadBalancingV2Client(config), region }
+}
