@@ -84,12 +84,8 @@ describe('build-and-smoke-test (bundled, on the real Docker engine)', () => {
       'env-secret-keys': 'LLM_KEY',
     })
     expect(run.exitCode).toBe(0)
-    const rawOutsideMaskCommands = run.raw
-      .split('\n')
-      .filter((line) => !line.startsWith('::add-mask::'))
-      .join('\n')
     for (const value of [secret, apiKey]) {
-      expect(rawOutsideMaskCommands).not.toContain(value)
+      expect(run.unmasked).not.toContain(value)
       expect(run.summary).not.toContain(value)
     }
     expect(run.raw).toContain(`::add-mask::${secret}`)
@@ -113,6 +109,27 @@ describe('build-and-smoke-test (bundled, on the real Docker engine)', () => {
     expect(run.warnings.join('\n')).toContain('the workflow was cancelled')
     expect(containersLabelled(`ecs-lockstep.smoke-test=${runId}`)).toEqual([])
   })
+})
+
+it('its post step removes the container when the main step was killed before it could', async () => {
+  const runId = `jest-kill-${Date.now()}`
+  const run = await runAction(ACTION, {
+    inputs: {
+      context: buildContext('never-answers'),
+      image: 'lockstep-test/never-answers:jest',
+      'health-timeout': '60s',
+    },
+    env: { GITHUB_RUN_ID: runId },
+    killWhen: /Probing http/,
+    timeoutMs: 60_000,
+  })
+  expect(run.signal).toBe('SIGKILL')
+  expect(run.state['container-id']).toMatch(/^[0-9a-f]{64}$/)
+  expect(run.post?.exitCode).toBe(0)
+  expect(run.post?.log).toContain(
+    `Removed test container ${run.state['container-id']?.slice(0, 12)} left by the main step.`,
+  )
+  expect(containersLabelled(`ecs-lockstep.smoke-test=${runId}`)).toEqual([])
 })
 
 describe('build-and-smoke-test input errors (bundled; before anything is built)', () => {

@@ -67,12 +67,8 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
     expect(run.summary).toContain(
       'PASS GET /health/deep (expect 200, containing &quot;vector_store&quot;:&quot;ok&quot;)',
     )
-    const outsideMasks = run.raw
-      .split('\n')
-      .filter((l) => !l.startsWith('::add-mask::'))
-      .join('\n')
     for (const secret of ['testpass123', 'bulk123', 'tok-testuser-secret']) {
-      expect(outsideMasks).not.toContain(secret)
+      expect(run.unmasked).not.toContain(secret)
       expect(run.summary).not.toContain(secret)
     }
   })
@@ -138,11 +134,6 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
     const run = await verify(inputs)
     expect(run.exitCode).toBe(1)
     expect(run.errors[0]).toContain(message)
-    expect(
-      run.raw
-        .split('\n')
-        .filter((l) => !l.startsWith('::add-mask::'))
-        .join('\n'),
-    ).not.toContain('testpass123')
+    expect(run.unmasked).not.toContain('testpass123')
   })
 })

@@ -64,6 +64,20 @@ async function run(overrides: Partial<DeployRequest> = {}, signal?: AbortSignal)
   }
 }
 
+/** What RegisterTaskDefinition refuses must never be sent. */
+function expectNoReadOnlyFields(registered: Record<string, unknown>): void {
+  for (const field of [
+    'taskDefinitionArn',
+    'revision',
+    'status',
+    'requiresAttributes',
+    'compatibilities',
+    'registeredAt',
+  ]) {
+    expect(registered).not.toHaveProperty(field)
+  }
+}
+
 describe('deploy with the drain strategy, against scripted ECS timelines', () => {
   it('waits while the old task lingers in DEACTIVATING then STOPPING with runningCount already 0; starts the new revision only after STOPPED', async () => {
     const fake = scripted({
@@ -107,16 +121,7 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     const registered = fake.callsTo('RegisterTaskDefinition')[0]?.input as Record<string, unknown> & {
       containerDefinitions: { name: string; image: string; environment?: { name: string; value: string }[] }[]
     }
-    for (const field of [
-      'taskDefinitionArn',
-      'revision',
-      'status',
-      'requiresAttributes',
-      'compatibilities',
-      'registeredAt',
-    ]) {
-      expect(registered).not.toHaveProperty(field)
-    }
+    expectNoReadOnlyFields(registered)
     expect(registered.containerDefinitions[0]?.image).toBe(`${ECR_HOST}/wwhd-dev-backend:new`)
     expect(registered.containerDefinitions[0]?.environment).toEqual([{ name: 'LOG_LEVEL', value: 'DEBUG' }])
     expect(registered.containerDefinitions[1]?.image).toBe('qdrant/qdrant:latest')
@@ -359,16 +364,7 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     const registered = fake.callsTo('RegisterTaskDefinition')[0]?.input as Record<string, unknown> & {
       containerDefinitions: Record<string, unknown>[]
     }
-    for (const field of [
-      'taskDefinitionArn',
-      'revision',
-      'status',
-      'requiresAttributes',
-      'compatibilities',
-      'registeredAt',
-    ]) {
-      expect(registered).not.toHaveProperty(field)
-    }
+    expectNoReadOnlyFields(registered)
     expect(registered.containerDefinitions[0]).toMatchObject({
       image: `${ECR_HOST}/wwhd-dev-backend:from-file`,
       environment: [{ name: 'CORS_ORIGINS', value: '' }],

@@ -20,6 +20,11 @@ export interface StepRun {
   signal: NodeJS.Signals | null
   /** Everything the process wrote, in arrival order, before any masking: what a leak test reads. */
   raw: string
+  /**
+   * The raw output less its `::add-mask::` commands, which must carry the secret to the runner:
+   * anywhere else in here a secret is a leak, whatever the runner would mask afterwards.
+   */
+  unmasked: string
   /** Each complete line of output with the time it arrived (epoch ms), as the runner timestamps them. */
   lines: { at: number; text: string }[]
   /** The log as the runner shows it: masked values replaced by ***, commands other than groups removed. */
@@ -160,6 +165,10 @@ async function runStep(
     exitCode,
     signal,
     raw,
+    unmasked: raw
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n'),
     lines,
     ...runnerView(raw),
     summary: readFileSync(files.summary, 'utf8'),
