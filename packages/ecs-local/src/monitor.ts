@@ -50,8 +50,10 @@ export interface OverlapTask {
 }
 
 export interface Overlap {
+  /** The first shared volume; `volumes` lists every one the two tasks shared. */
   volume: string
   hostPath: string
+  volumes: VolumeUse[]
   /** When both tasks were alive on the volume: ISO times; `to` is null while it lasts. */
   from: string
   to: string | null
@@ -116,23 +118,31 @@ export class InvariantMonitor {
         const together =
           a.fromSeq < (b.toSeq ?? Infinity) && b.fromSeq < (a.toSeq ?? Infinity) && a.taskArn !== b.taskArn
         if (!together) continue
-        for (const va of a.volumes) {
-          const vb = b.volumes.find((v) => sharesFiles(v.hostPath, va.hostPath))
-          if (!vb) continue
-          const from = Math.max(a.from, b.from)
-          const ends = [a.to, b.to].filter((t): t is number => t !== undefined)
-          const to =
-            ends.length === 2 ? Math.min(...ends) : ends.length === 1 ? (ends[0] as number) : undefined
-          found.push({
-            volume: va.volume,
-            hostPath: va.hostPath.length <= vb.hostPath.length ? va.hostPath : vb.hostPath,
-            from: iso(from) as string,
-            to: iso(to),
-            ms: Math.max(0, (to ?? now) - from),
-            tasks: [this.describe(a), this.describe(b)],
+        const shared = a.volumes
+          .map((va) => {
+            const vb = b.volumes.find((v) => sharesFiles(v.hostPath, va.hostPath))
+            return vb
+              ? {
+                  volume: va.volume,
+                  hostPath: va.hostPath.length <= vb.hostPath.length ? va.hostPath : vb.hostPath,
+                }
+              : undefined
           })
-          break
-        }
+          .filter((v): v is VolumeUse => v !== undefined)
+        const first = shared[0]
+        if (!first) continue
+        const from = Math.max(a.from, b.from)
+        const ends = [a.to, b.to].filter((t): t is number => t !== undefined)
+        const to = ends.length === 2 ? Math.min(...ends) : ends.length === 1 ? (ends[0] as number) : undefined
+        found.push({
+          volume: first.volume,
+          hostPath: first.hostPath,
+          volumes: shared,
+          from: iso(from) as string,
+          to: iso(to),
+          ms: Math.max(0, (to ?? now) - from),
+          tasks: [this.describe(a), this.describe(b)],
+        })
       }
     }
     return found
