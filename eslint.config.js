@@ -15,7 +15,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**', 'bench/**', 'packages/ecs-local/**', 'examples/**'],
+    files: ['scripts/**', 'bench/**', 'campaign/**', 'packages/ecs-local/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },
 )

@@ -35,11 +35,14 @@ export interface StackOptions {
   listenerPort?: number
   /** EFS file systems for the api's data and the vector store; default the seed's. */
   fileSystems?: { data: string; database: string }
+  /** More environment for the api container (e.g. the sample's rehearsal faults). */
+  environment?: Record<string, string>
 }
 
 export interface Stack {
   taskDefinitionArn: string
   targetGroupArn: string
+  loadBalancerArn: string
   url: string
   ecs: ECSClient
 }
@@ -65,7 +68,7 @@ function clientConfig(local: EcsLocal) {
 /** The seed's two containers: FastAPI (here: the sample api) on 8000 and Qdrant (the vector store) on 6333. */
 export function sampleContainers(
   image: string,
-  options: { healthCheck: boolean; logGroup: string },
+  options: { healthCheck: boolean; logGroup: string; environment?: Record<string, string> },
 ): ContainerDefinition[] {
   const logs = (prefix: string) => ({
     logDriver: 'awslogs' as const,
@@ -86,6 +89,7 @@ export function sampleContainers(
         { name: 'QDRANT_URL', value: 'http://localhost:6333' },
         { name: 'SQLITE_PATH', value: '/data/app.db' },
         { name: 'CREATE_DEFAULT_USER', value: 'testuser:testpass123' },
+        ...Object.entries(options.environment ?? {}).map(([name, value]) => ({ name, value })),
       ],
       secrets: [{ name: 'JWT_SECRET', valueFrom: JWT_SECRET_ARN }],
       mountPoints: [{ sourceVolume: 'wwhd-data', containerPath: '/data' }],
@@ -208,6 +212,7 @@ export async function createSampleStack(local: EcsLocal, options: StackOptions):
       containerDefinitions: sampleContainers(options.image, {
         healthCheck: local.runtime === 'docker',
         logGroup,
+        ...(options.environment ? { environment: options.environment } : {}),
       }),
       volumes: [
         {
@@ -237,6 +242,7 @@ export async function createSampleStack(local: EcsLocal, options: StackOptions):
   return {
     taskDefinitionArn: registered.taskDefinition?.taskDefinitionArn as string,
     targetGroupArn: tg?.TargetGroupArn as string,
+    loadBalancerArn: lb?.LoadBalancerArn as string,
     url: `http://${lb?.DNSName}:${listener?.Port}`,
     ecs,
   }

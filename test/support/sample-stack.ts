@@ -1,12 +1,10 @@
 import { afterAll, beforeAll } from '@jest/globals'
-import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import { runAction, type RunOptions } from '@ecs-lockstep/action-runner'
 import { startEcsLocal, type EcsLocal } from '@ecs-lockstep/ecs-local'
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildSampleImage } from '../../examples/sample-backend/context.ts'
+import { pushSampleImages } from '../../examples/sample-backend/images.ts'
 import { createSampleStack, type Stack, type StackOptions } from '../../examples/sample-backend/stack.ts'
 import { untagRegistryImages } from './images.ts'
 
@@ -22,40 +20,13 @@ export interface SampleStack {
   run(action: string, inputs: Record<string, string>, options?: RunOptions): ReturnType<typeof runAction>
 }
 
-/** Builds, tags and pushes the sample image variants into ecs-local's registry. */
-async function pushSampleImages(local: EcsLocal, dockerConfig: string): Promise<SampleStack['images']> {
-  const config = {
-    endpoint: local.endpoint,
-    region: local.region,
-    credentials: { accessKeyId: 'AKIAE2E', secretAccessKey: 'x' },
-  }
-  const ecr = new ECRClient(config)
-  await ecr.send(new CreateRepositoryCommand({ repositoryName: 'wwhd-dev-backend' }))
-  const token = (await ecr.send(new GetAuthorizationTokenCommand({}))).authorizationData?.[0]
-  const password =
-    Buffer.from(token?.authorizationToken ?? '', 'base64')
-      .toString()
-      .split(':')[1] ?? ''
-  const env = { ...process.env, DOCKER_CONFIG: dockerConfig }
-  execFileSync('docker', ['login', '--username', 'AWS', '--password-stdin', token?.proxyEndpoint ?? ''], {
-    input: password,
-    env,
-    stdio: ['pipe', 'ignore', 'pipe'],
-  })
-  const images: Record<string, string> = {}
-  for (const [name, variant, version] of [
-    ['v1', 'good', '1.0.0'],
-    ['v2', 'good', '2.0.0'],
-    ['broken', 'broken', '2.0.1'],
-  ] as const) {
-    const local_ = `lockstep-test/sample-backend:e2e-${name}`
-    await buildSampleImage(local_, { variant, version })
-    const uri = `${local.registryHost}/wwhd-dev-backend:${name}`
-    execFileSync('docker', ['tag', local_, uri], { env })
-    execFileSync('docker', ['push', '--quiet', uri], { env, stdio: ['ignore', 'ignore', 'pipe'] })
-    images[name] = uri
-  }
-  return images as SampleStack['images']
+/** The sample image variants: good builds v1 and v2, and the broken build. */
+async function pushImages(local: EcsLocal, dockerConfig: string): Promise<SampleStack['images']> {
+  return (await pushSampleImages(local, dockerConfig, [
+    { name: 'v1', variant: 'good', version: '1.0.0' },
+    { name: 'v2', variant: 'good', version: '2.0.0' },
+    { name: 'broken', variant: 'broken', version: '2.0.1' },
+  ])) as SampleStack['images']
 }
 
 /**
@@ -69,7 +40,7 @@ export function useSampleStack(options: Partial<StackOptions> & { service: strin
     stateDir = mkdtempSync(join(tmpdir(), 'ecs-local-e2e-'))
     holder.local = await startEcsLocal({ runtime: 'docker', stateDir: join(stateDir, 'ecs-local') })
     const dockerConfig = join(stateDir, 'docker-config')
-    holder.images = await pushSampleImages(holder.local, dockerConfig)
+    holder.images = await pushImages(holder.local, dockerConfig)
     holder.stack = await createSampleStack(holder.local, {
       cluster: CLUSTER,
       image: holder.images.v1,

@@ -20,6 +20,17 @@ if (jwtSecret === '') {
 }
 const defaultUsers = parseDefaultUsers(process.env.CREATE_DEFAULT_USER ?? '')
 
+// Rehearsal faults (the fault campaign): start slowly, or crash some seconds after starting.
+const startDelay = Number(process.env.SAMPLE_START_DELAY_SECONDS || 0)
+if (startDelay > 0) await new Promise((resolve) => setTimeout(resolve, startDelay * 1000))
+const crashAfter = Number(process.env.SAMPLE_CRASH_AFTER_SECONDS || 0)
+if (crashAfter > 0) {
+  setTimeout(() => {
+    console.error(`[${ROLE}] fatal: crashing ${crashAfter}s after start (SAMPLE_CRASH_AFTER_SECONDS)`)
+    process.exit(1)
+  }, crashAfter * 1000).unref()
+}
+
 const db = openExclusiveOrExit(ROLE, sqlitePath)
 db.exec(
   'CREATE TABLE IF NOT EXISTS users (username TEXT PRIMARY KEY, password_hash TEXT NOT NULL, created_at TEXT NOT NULL)',

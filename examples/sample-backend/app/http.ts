@@ -108,8 +108,19 @@ export function stopOnSignals(role: string, server: Server, databases: DatabaseS
     for (const db of databases) db.close()
     process.exit(0)
   }
-  process.once('SIGTERM', () => stop('SIGTERM'))
-  process.once('SIGINT', () => stop('SIGINT'))
+  // Rehearsal faults (the fault campaign): a slow shutdown, or none at all until SIGKILL.
+  const delay = process.env.SAMPLE_STOP_DELAY_SECONDS ?? ''
+  const onSignal = (signal: string) => {
+    if (delay === 'ignore')
+      return console.log(`[${role}] ${signal}: ignored (SAMPLE_STOP_DELAY_SECONDS=ignore)`)
+    if (Number(delay) > 0) {
+      console.log(`[${role}] ${signal}: stopping in ${delay}s (SAMPLE_STOP_DELAY_SECONDS)`)
+      return void setTimeout(() => stop(signal), Number(delay) * 1000)
+    }
+    stop(signal)
+  }
+  process.on('SIGTERM', () => onSignal('SIGTERM'))
+  process.on('SIGINT', () => onSignal('SIGINT'))
 }
 
 /** A port from the first of these variables that is set, else the default. */
