@@ -6,12 +6,13 @@
 // the invariant monitor's report, leaves every step's job summary in pipeline-output/, and exits
 // non-zero if anything misbehaved.
 import { runAction, type ActionRun } from '@ecs-lockstep/action-runner'
-import { startEcsLocal, type Overlap } from '@ecs-lockstep/ecs-local'
+import { startEcsLocal } from '@ecs-lockstep/ecs-local'
 import { execFileSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { buildSampleImage, prepareSampleContext } from '../examples/sample-backend/context.ts'
 import { createSampleStack } from '../examples/sample-backend/stack.ts'
+import { broken, describeOverlap, judgeOverlaps } from './overlaps.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const OUT = process.env.PIPELINE_OUTPUT ?? join(ROOT, 'pipeline-output')
@@ -99,10 +100,6 @@ function skipped(name: string, why: string): void {
   say(`– ${name}: skipped (${why})`)
 }
 
-function replacement(overlap: Overlap): boolean {
-  return new Set(overlap.tasks.map((t) => t.taskDefinitionArn)).size === 1
-}
-
 async function main(): Promise<number> {
   rmSync(OUT, { recursive: true, force: true })
   for (const dir of ['summaries', 'logs']) mkdirSync(join(OUT, dir), { recursive: true })
@@ -154,10 +151,18 @@ async function main(): Promise<number> {
       `${SERVICE} runs ${stack.taskDefinitionArn.split('/').pop()}: one task, two containers, two EFS volumes, behind ${stack.url}`,
     )
 
-    const deployInputs = { cluster: CLUSTER, service: SERVICE, 'container-name': 'fastapi', timeout: '10m' }
+    // Stability windows shorter than the defaults (30 s, 15 s): enough for this backend, which fails fast.
+    const deployInputs = {
+      cluster: CLUSTER,
+      service: SERVICE,
+      'container-name': 'fastapi',
+      timeout: '10m',
+      'stable-for': '5s',
+    }
     const verifyInputs = {
       cluster: CLUSTER,
       service: SERVICE,
+      'stable-for': '5s',
       ...(docker ? { checks: '/health/deep 200 "vector_store":"ok"' } : {}),
       'create-users': docker ? USERS : '',
       timeout: '3m',
@@ -225,7 +230,12 @@ async function main(): Promise<number> {
       await step(
         'Roll back',
         'rollback',
-        { cluster: CLUSTER, service: SERVICE, reason: 'the broken build failed its health checks' },
+        {
+          cluster: CLUSTER,
+          service: SERVICE,
+          reason: 'the broken build failed its health checks',
+          'stable-for': '5s',
+        },
         env,
       )
       await step(
@@ -259,6 +269,11 @@ async function main(): Promise<number> {
   writeFileSync(join(OUT, 'ecs-local-report.json'), JSON.stringify(report, null, 2))
   await local.stop()
 
+  const failedAttempts = steps
+    .filter((s) => s.run && s.run.exitCode !== 0)
+    .map((s) => ({ name: s.name, from: s.startedAt, to: s.startedAt + s.ms }))
+  const judged = judgeOverlaps(report.overlaps, failedAttempts)
+  const bad = broken(judged)
   const lines = [
     '',
     'Timeline',
@@ -269,20 +284,20 @@ async function main(): Promise<number> {
     ),
     '',
     `Invariant monitor (${report.runtime} runtime): ${report.lifetimes.length} task lifetimes recorded, ${report.overlaps.length} overlap(s) of two live tasks on one volume.`,
-    ...report.overlaps.map(
-      (o) =>
-        `  ${replacement(o) ? 'ECS replacing a failed task of the same revision' : 'OVERLAP across revisions'}: ${o.volume}, ${o.ms} ms from ${o.from}: ${o.tasks.map((t) => `${t.taskId} (${t.taskDefinitionArn.split('/').pop()})`).join(' and ')}`,
-    ),
+    ...judged.map((j) => `  ${describeOverlap(j)}`),
+    ...(judged.length > bad.length
+      ? [
+          '  Accepted: when a task fails, ECS starts its replacement while the failed task is still stopping (aws/containers-roadmap 959);',
+          '  the failing step scaled the service to 0 as soon as it saw the failure, which stopped the replacement. Never across revisions.',
+        ]
+      : []),
     '',
     `AWS calls by caller: ${JSON.stringify(report.calls)}`,
     `Job summaries and logs: ${join(OUT, 'summaries')}, ${join(OUT, 'logs')}; ecs-local's report: ${join(OUT, 'ecs-local-report.json')}`,
   ]
   console.log(lines.join('\n'))
   writeFileSync(join(OUT, 'timeline.txt'), lines.join('\n'))
-  // ECS starts the replacement of a failed task while that task is still stopping (it counts only
-  // RUNNING and PENDING tasks against maximumPercent): no deploy tool can prevent it, so it is shown
-  // but not counted. Two revisions alive on one volume at once is what the actions must never cause.
-  const misbehaved = steps.filter((s) => !s.ok).length + report.overlaps.filter((o) => !replacement(o)).length
+  const misbehaved = steps.filter((s) => !s.ok).length + bad.length
   console.log(misbehaved === 0 ? '\nEverything behaved.' : `\n${misbehaved} thing(s) misbehaved.`)
   return misbehaved === 0 ? 0 : 1
 }

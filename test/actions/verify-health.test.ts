@@ -48,7 +48,9 @@ beforeAll(async () => {
 })
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
 
-const verify = (inputs: Record<string, string>) => runAction('verify-health', { inputs, timeoutMs: 60_000 })
+// Most cases here are about the checks themselves: no minimum span unless the case says so.
+const verify = (inputs: Record<string, string>) =>
+  runAction('verify-health', { inputs: { 'stable-for': '0s', ...inputs }, timeoutMs: 60_000 })
 
 describe('verify-health (bundled, against a real HTTP server)', () => {
   it('passes when every check passes three rounds in a row, creates the users, and they can log in', async () => {
@@ -71,6 +73,19 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
       expect(run.unmasked).not.toContain(secret)
       expect(run.summary).not.toContain(secret)
     }
+  })
+
+  it('makes its rounds span stable-for: quick passing answers alone are not enough', async () => {
+    deepMode = 'ok'
+    const run = await verify({ url: base, 'stable-for': '4s' })
+    expect(run.errors).toEqual([])
+    expect(Number(run.outputs['seconds-to-verified'])).toBeGreaterThanOrEqual(4)
+    expect(run.log).toContain('all checks pass; watching for 4.0s (stable-for)')
+    const short = await verify({ url: base, 'stable-for': '4s', timeout: '2s' })
+    expect(short.exitCode).toBe(1)
+    expect(short.errors[0]).toMatch(
+      /^Timed out after [12]\.\ds waiting for every check to pass 3 time\(s\) in a row over at least 4\.0s\. Last seen: all checks pass; watching for 4\.0s \(stable-for\)\./,
+    )
   })
 
   it('accepts users that already exist with the same password', async () => {

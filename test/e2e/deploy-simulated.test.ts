@@ -14,10 +14,12 @@ import { createSampleStack, waitForSteadyService, type Stack } from '../../examp
 jest.setTimeout(120_000)
 
 /**
- * The rest of the deploy scenarios, bundled and run as the runner runs them, on ecs-local's
- * simulated runtime (timed containers that take the lock, no Docker): quick enough to cover a
- * missing image, throttling, a timeout, a step killed before it could clean up, and a deployment
- * already in progress.
+ * The deploy scenarios, bundled and run as the runner runs them, on ecs-local's simulated runtime
+ * (timed containers that take the lock, no Docker): a missing image, throttling, a timeout, a
+ * step killed before it could clean up, a deployment already in progress, and the five ways the
+ * promise broke under failure before (the `finding` cases): a cancel while a new task still
+ * stops, a crash loop after the first good health check, ECS replacing a failed task during the
+ * verification, the wrong first cause, and the monitor's judgement.
  */
 const CLUSTER = 'sim-cluster'
 const SERVICE = 'sim-backend'
@@ -30,11 +32,19 @@ beforeAll(async () => {
   local = await startEcsLocal({
     runtime: 'simulated',
     stateDir,
-    // AWS's seconds (health check intervals, deregistration delay) at a fifth of real time.
+    // AWS's seconds (health check intervals, deregistration delay, stop timeout) at a fifth.
     timings: { awsSecondsScale: 0.2 },
     simulated: {
       defaultBehaviour: { takesLock: true, startMs: 200 },
-      images: { slow: { startMs: 3000, takesLock: true } },
+      images: {
+        slow: { startMs: 3000, takesLock: true },
+        // Turns healthy (two checks 1 s apart), then crashes.
+        crashy: { takesLock: true, startMs: 200, crashAfterMs: 3500 },
+        crashlate: { takesLock: true, startMs: 200, crashAfterMs: 9000 },
+        broken: { takesLock: true, startMs: 200, healthy: false },
+        // Ignores SIGTERM: SIGKILLed after its stopTimeout (10 s, 2 s at this scale), exit 137.
+        stubborn: { takesLock: true, startMs: 200, stopMs: 60_000 },
+      },
     },
   })
   stack = await createSampleStack(local, {
@@ -51,16 +61,27 @@ afterAll(async () => {
 
 const run = (action: string, inputs: Record<string, string>, options: RunOptions = {}) =>
   runAction(action, { inputs, timeoutMs: 90_000, ...options, env: { ...local.awsEnv(), ...options.env } })
-const deployInputs = { cluster: CLUSTER, service: SERVICE, 'container-name': 'fastapi' }
+const deployInputs = { cluster: CLUSTER, service: SERVICE, 'container-name': 'fastapi', 'stable-for': '2s' }
+const verifyInputs = { cluster: CLUSTER, service: SERVICE, 'stable-for': '3s', timeout: '60s' }
 
 async function service() {
-  return (await stack.ecs.send(new DescribeServicesCommand({ cluster: CLUSTER, services: [SERVICE] })))
-    .services?.[0]
+  return (
+    await stack.ecs.send(
+      new DescribeServicesCommand({ cluster: CLUSTER, services: [SERVICE], include: ['TAGS'] }),
+    )
+  ).services?.[0]
 }
 
 function updates(since: number) {
   return local.calls.records.filter((r) => r.at >= since && r.operation === 'UpdateService')
 }
+
+function overlapsSince(since: number) {
+  return local.report().overlaps.filter((o) => Date.parse(o.to ?? new Date().toISOString()) >= since)
+}
+
+const acrossRevisions = (since: number) =>
+  overlapsSince(since).filter((o) => new Set(o.tasks.map((t) => t.taskDefinitionArn)).size > 1)
 
 async function setDeregistrationDelay(seconds: number) {
   const elb = new ElasticLoadBalancingV2Client({
@@ -75,6 +96,14 @@ async function setDeregistrationDelay(seconds: number) {
     }),
   )
 }
+
+/** The healthy revision the service runs now, for the next scenario to start from. */
+async function healthyRevision(): Promise<string> {
+  await waitForSteadyService(stack.ecs, CLUSTER, SERVICE, 90_000)
+  return (await service())?.taskDefinition as string
+}
+
+const rev = (arn: string | undefined) => arn?.split('/').pop()
 
 describe('drain-and-deploy on the simulated runtime', () => {
   it('stops before any change when the image is not in ECR: no drain happens', async () => {
@@ -104,55 +133,59 @@ describe('drain-and-deploy on the simulated runtime', () => {
     expect(deploy.exitCode).toBe(0)
     const throttled = local.calls.records.filter((r) => r.at >= since && r.error === 'ThrottlingException')
     expect(throttled).toHaveLength(8)
-    expect(
-      local.report().overlaps.filter((o) => new Set(o.tasks.map((t) => t.taskDefinitionArn)).size > 1),
-    ).toEqual([])
+    expect(acrossRevisions(since)).toEqual([])
   })
 
-  it('honours the timeout during a slow drain and puts the old revision back', async () => {
-    await setDeregistrationDelay(150) // 30 s at this scale
-    const before = await service()
-    const started = Date.now()
+  it('times out during a slow drain without starting the old revision beside its draining task; the post step restores it', async () => {
+    const before = await healthyRevision()
+    await setDeregistrationDelay(100) // 20 s at this scale
+    const since = Date.now()
     const deploy = await run('drain-and-deploy', {
       ...deployInputs,
       image: 'wwhd-dev-backend:v3',
       timeout: '10s',
     })
     await setDeregistrationDelay(5)
-    expect(Date.now() - started).toBeLessThan(20_000)
     expect(deploy.exitCode).toBe(1)
+    expect(deploy.ms).toBeLessThan(12_000)
     expect(deploy.errors[0]).toMatch(
-      /^Timed out after [89]\.\ds waiting for every task of sim-backend to reach STOPPED\. Last seen: [0-9a-f]+ DEACTIVATING\./,
-    )
-    expect(deploy.log).toContain(
-      `restored ${SERVICE} to ${before?.taskDefinition?.split('/').pop()} at 1 task(s)`,
+      /^Timed out after [89]\.\ds waiting for every task of sim-backend to reach STOPPED\. Last seen: [0-9a-f]+ DEACTIVATING\.\n.*could not be restored within the timeout.*post step finishes the drain and restores it\.\nState now \(read back from ECS\): sim-backend desired 0, running 0, /s,
     )
     expect(deploy.outputs['deployment-id']).toBeUndefined()
-    expect((await service())?.desiredCount).toBe(1)
-    await waitForSteadyService(stack.ecs, CLUSTER, SERVICE, 90_000)
+    expect(deploy.post?.exitCode).toBe(0)
+    expect(deploy.post?.log).toContain(
+      `Restored ${SERVICE} to ${rev(before)} at 1 task(s) after every task had STOPPED.`,
+    )
+    const restore = updates(since).at(-1)
+    expect(restore?.at).toBeGreaterThanOrEqual(since + 15_000)
+    expect((await service())?.taskDefinition).toBe(before)
+    expect(await healthyRevision()).toBe(before)
+    expect(overlapsSince(since)).toEqual([])
   })
 
-  it('when the step is killed mid-drain, its post step restores the service', async () => {
-    await setDeregistrationDelay(100) // 20 s at this scale
-    const before = await service()
+  it('when the step is killed mid-drain, its post step drains and restores the service', async () => {
+    const before = await healthyRevision()
+    await setDeregistrationDelay(50) // 10 s at this scale
+    const since = Date.now()
     const deploy = await run(
       'drain-and-deploy',
       { ...deployInputs, image: 'wwhd-dev-backend:v4' },
-      { killWhen: /to reach STOPPED/ },
+      { killWhen: /→ DEACTIVATING/ },
     )
     await setDeregistrationDelay(5)
     expect(deploy.signal).toBe('SIGKILL')
-    expect(deploy.state['restore-point']).toContain(before?.taskDefinition)
+    expect(deploy.state['restore-point']).toContain(before)
     expect(deploy.post?.exitCode).toBe(0)
     expect(deploy.post?.warnings.join('\n')).toContain(
-      'The main step ended while changing sim-backend and could not restore it; restoring now.',
+      `The main step ended before sim-backend was back on ${rev(before)}; restoring it now (every task is drained to STOPPED first).`,
     )
     expect(deploy.post?.log).toContain(
-      `restored ${SERVICE} to ${before?.taskDefinition?.split('/').pop()} at 1 task(s)`,
+      `Restored ${SERVICE} to ${rev(before)} at 1 task(s) after every task had STOPPED.`,
     )
-    expect((await service())?.desiredCount).toBe(1)
-    expect((await service())?.taskDefinition).toBe(before?.taskDefinition)
-    await waitForSteadyService(stack.ecs, CLUSTER, SERVICE, 90_000)
+    expect(deploy.post?.log).toMatch(/State now \(read back from ECS\): sim-backend desired 1, /)
+    expect((await service())?.taskDefinition).toBe(before)
+    expect(await healthyRevision()).toBe(before)
+    expect(overlapsSince(since)).toEqual([])
   })
 
   it('waits for a deployment already in progress before touching the service', async () => {
@@ -170,5 +203,131 @@ describe('drain-and-deploy on the simulated runtime', () => {
     expect(deploy.errors).toEqual([])
     expect(deploy.log).toContain('Another deployment is in progress')
     expect(deploy.outputs['task-definition-arn']).toMatch(/sim-backend:\d+$/)
+  })
+})
+
+describe('the promise under failure (the findings of the fault campaign, one scenario each)', () => {
+  it('finding 1: a cancel while the new task still drains restores the old revision only after it has STOPPED', async () => {
+    const before = await healthyRevision()
+    await setDeregistrationDelay(20) // 4 s at this scale: the new task stays DEACTIVATING that long
+    const since = Date.now()
+    const deploy = await run(
+      'drain-and-deploy',
+      { ...deployInputs, image: 'wwhd-dev-backend:v6', 'stable-for': '30s' },
+      { cancelWhen: /watching that it stays so/ },
+    )
+    await setDeregistrationDelay(5)
+    expect(deploy.cancelledAt).toBeDefined()
+    expect(deploy.errors[0]).toMatch(
+      new RegExp(
+        `^Cancelled while waiting for the new deployment\\. sim-backend was restored to ${rev(before)} at 1 task\\(s\\) after every task had STOPPED\\.\\nState now \\(read back from ECS\\): sim-backend desired 1, `,
+      ),
+    )
+    expect(deploy.post?.log ?? '').not.toContain('restoring it now')
+    expect(await healthyRevision()).toBe(before)
+    // The restore came after the new task had STOPPED: nothing of two revisions ever overlapped.
+    expect(acrossRevisions(since)).toEqual([])
+    expect(overlapsSince(since)).toEqual([])
+  })
+
+  it('finding 1b: when the new task drains longer than the runner allows, the post step finishes the restore', async () => {
+    const before = await healthyRevision()
+    await setDeregistrationDelay(60) // 12 s: longer than SIGINT → SIGKILL
+    const since = Date.now()
+    const deploy = await run(
+      'drain-and-deploy',
+      { ...deployInputs, image: 'wwhd-dev-backend:v7', 'stable-for': '30s' },
+      { cancelWhen: /watching that it stays so/ },
+    )
+    await setDeregistrationDelay(5)
+    expect(deploy.errors[0]).toMatch(
+      /^Cancelled while waiting for the new deployment\. Every task must be STOPPED before .* post step finishes the drain/s,
+    )
+    expect(deploy.post?.exitCode).toBe(0)
+    expect(deploy.post?.log).toContain(
+      `Restored ${SERVICE} to ${rev(before)} at 1 task(s) after every task had STOPPED.`,
+    )
+    expect(await healthyRevision()).toBe(before)
+    expect(overlapsSince(since)).toEqual([])
+  })
+
+  it('finding 2: a revision that crashes soon after turning healthy fails the deploy, is not verified, and is rolled back', async () => {
+    const good = await healthyRevision()
+    const since = Date.now()
+    const deploy = await run('drain-and-deploy', {
+      ...deployInputs,
+      image: 'wwhd-dev-backend:crashy',
+      'stable-for': '8s',
+    })
+    expect(deploy.exitCode).toBe(1)
+    expect(deploy.errors[0]).toMatch(
+      /^New task [0-9a-f]+ \(sim-backend:\d+\) (stopped|is being stopped \(\w+\)): Essential container in task exited.*after sim-backend:\d+ had turned healthy: not stable\./,
+    )
+    expect(deploy.errors[0]).toMatch(/scaled to 0/)
+    expect(deploy.outputs['deployment-id']).toMatch(/^ecs-svc\//)
+    const tags = (await service())?.tags ?? []
+    expect(tags.find((t) => t.key === 'ecs-lockstep:verified-task-definition')?.value).not.toBe(
+      deploy.outputs['task-definition-arn'],
+    )
+    const rollback = await run('rollback', { cluster: CLUSTER, service: SERVICE, 'stable-for': '2s' })
+    expect(rollback.errors).toEqual([])
+    expect(rollback.outputs['rolled-back-to']).toBe(good)
+    const verify = await run('verify-health', verifyInputs)
+    expect(verify.errors).toEqual([])
+    expect(acrossRevisions(since)).toEqual([])
+    // The crashed task's replacement, if ECS had started one, was stopped with the service.
+    expect(overlapsSince(since).length).toBeLessThanOrEqual(1)
+  })
+
+  it('finding 3: a task that crashes while verify-health checks fails it, records nothing, and the service is stopped before the replacement runs long', async () => {
+    const good = await healthyRevision()
+    const since = Date.now()
+    const deploy = await run('drain-and-deploy', { ...deployInputs, image: 'wwhd-dev-backend:crashlate' })
+    expect(deploy.errors).toEqual([])
+    const verify = await run('verify-health', { ...verifyInputs, 'stable-for': '20s' })
+    expect(verify.exitCode).toBe(1)
+    expect(verify.errors[0]).toMatch(
+      /^(New task [0-9a-f]+ \(sim-backend:\d+\) (stopped|is being stopped \(\w+\)): .*while it was being verified\.|Task [0-9a-f]+ of sim-backend:\d+ is being stopped\.|ECS started task)/,
+    )
+    expect(verify.errors[0]).toContain('is not recorded as verified')
+    expect(verify.errors[0]).toContain('scaled to 0')
+    expect(verify.errors[0]).toMatch(/State now \(read back from ECS\): sim-backend desired 0, /)
+    expect(verify.outputs['verified-task-definition']).toBeUndefined()
+    const same = overlapsSince(since)
+    expect(acrossRevisions(since)).toEqual([])
+    expect(same.length).toBeLessThanOrEqual(1)
+    for (const o of same) expect(o.ms).toBeLessThan(5_000)
+    const rollback = await run('rollback', { cluster: CLUSTER, service: SERVICE, 'stable-for': '2s' })
+    expect(rollback.outputs['rolled-back-to']).toBe(good)
+    expect(rollback.errors).toEqual([])
+  })
+
+  it('finding 4: the first cause is the new task failing its health checks, not the old task the drain SIGKILLed nor a locked replacement', async () => {
+    const stubborn = await run('drain-and-deploy', { ...deployInputs, image: 'wwhd-dev-backend:stubborn' })
+    expect(stubborn.errors).toEqual([])
+    const since = Date.now()
+    const deploy = await run('drain-and-deploy', {
+      ...deployInputs,
+      image: 'wwhd-dev-backend:broken',
+      timeout: '60s',
+    })
+    expect(deploy.exitCode).toBe(1)
+    const cause = /\nFirst cause: (.*)/.exec(deploy.errors[0] ?? '')?.[1] ?? ''
+    expect(cause).toMatch(
+      /^task [0-9a-f]+ \(sim-backend:\d+\) stopped: Task failed ELB health checks .*; last failing health check: load balancer target group sim-backend on port 8000: Health checks failed with these codes: \[503\]$/,
+    )
+    expect(cause).toContain(rev(deploy.outputs['task-definition-arn']))
+    expect(cause).not.toContain('137')
+    expect(deploy.summary).toContain('First cause')
+    // The SIGKILLed old task is nowhere among the failures.
+    const failures = deploy.log.slice(deploy.log.indexOf('Tasks that failed (oldest first):'))
+    expect(failures).not.toContain(`(${rev(stubborn.outputs['task-definition-arn'])})`)
+    expect(acrossRevisions(since)).toEqual([])
+    const rollback = await run('rollback', { cluster: CLUSTER, service: SERVICE, 'stable-for': '2s' })
+    expect(rollback.errors).toEqual([])
+    // Back to the last revision verify-health recorded (the stubborn one never was).
+    const verified = (await service())?.tags?.find((t) => t.key === 'ecs-lockstep:verified-task-definition')
+    expect(rollback.outputs['rolled-back-to']).toBe(verified?.value)
+    expect(rollback.outputs['rolled-back-from']).toBe(deploy.outputs['task-definition-arn'])
   })
 })

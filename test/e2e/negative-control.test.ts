@@ -76,7 +76,7 @@ describe('negative control: the lock and the monitor are real', () => {
       /^Another deployment of control is in progress: .*Nothing was changed\./,
     )
     // rollback does not wait for it: it drains everything and puts revision 1 back.
-    const drained = await env.run('rollback', { cluster: CLUSTER, service: SERVICE })
+    const drained = await env.run('rollback', { cluster: CLUSTER, service: SERVICE, 'stable-for': '3s' })
     expect(drained.errors).toEqual([])
     expect(drained.outputs['rolled-back-to']).toMatch(/task-definition\/control:1$/)
     const started = Date.now()
@@ -85,6 +85,7 @@ describe('negative control: the lock and the monitor are real', () => {
       service: SERVICE,
       'container-name': 'fastapi',
       image: env.images.v2,
+      'stable-for': '3s',
     })
     expect(again.errors).toEqual([])
     expect(again.log).toContain('may run two at once: maximumPercent is 200')

@@ -41,7 +41,7 @@ describe('npm run pipeline', () => {
         expect(output).toContain(step)
       }
       expect(output).toMatch(/Invariant monitor \(docker runtime\): \d+ task lifetimes recorded/)
-      expect(output).not.toContain('OVERLAP across revisions')
+      expect(output).not.toContain('OVERLAP')
       expect(output).toContain('Everything behaved.')
       expect(code).toBe(0)
       const summaries = readdirSync(join(out, 'summaries'))

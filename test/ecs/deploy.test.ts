@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { createClients } from '@ecs-lockstep/core/ecs/clients'
 import { deploy, type DeployRequest } from '@ecs-lockstep/core/ecs/deploy'
+import { restoreAfterInterruption } from '@ecs-lockstep/core/ecs/interrupted'
+import type { Cancellation } from '@ecs-lockstep/core'
 import { testContext } from '../support/action-context.ts'
 import {
   CLUSTER,
@@ -40,6 +42,7 @@ function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
     strategy: 'drain',
     singleWriter: 'auto',
     waitFor: 'healthy',
+    stableForMs: 0,
     deadline: Date.now() + 10_000,
     ifDeploymentInProgress: 'wait',
     purpose: 'deploy',
@@ -53,8 +56,12 @@ function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
   }
 }
 
-async function run(overrides: Partial<DeployRequest> = {}, signal?: AbortSignal) {
-  const test = testContext(signal)
+async function run(
+  overrides: Partial<DeployRequest> = {},
+  signal?: AbortSignal,
+  cancellation?: Cancellation,
+) {
+  const test = testContext(signal, cancellation)
   release = test.release
   try {
     const outcome = await deploy(test.ctx, createClients(REGION), request(overrides))
@@ -128,7 +135,9 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
   })
 
   it('reports a circuit-breaker rollback as a failure, with the events and the failed tasks', async () => {
+    // Without EFS the service is not single-writer: ECS's own retries run their course.
     scripted({
+      efs: false,
       circuitBreaker: { enable: true, rollback: true },
       launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 5 } },
     })
@@ -141,8 +150,10 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     expect(error?.message).toMatch(
       /^ECS's deployment circuit breaker failed deployment ecs-svc\/\d+ and rolled the service back to wwhd-backend:41/,
     )
-    expect(error?.message).toContain('First failed task: task')
-    expect(error?.message).toContain('Essential container in task exited')
+    expect(error?.message).toMatch(
+      /\nFirst cause: task [0-9a-f]{32} \(wwhd-backend:42\) stopped: Essential container in task exited/,
+    )
+    expect(error?.message).toMatch(/\nState now \(read back from ECS\): wwhd-backend desired 1, /)
     expect(error?.hint).toContain('Run the rollback action')
     const summary = ctx.report.toMarkdown({ ok: false })
     expect(summary).toContain('Tasks that failed')
@@ -152,6 +163,7 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
 
   it('fails a crash-looping revision at the failure threshold when the circuit breaker is off, with CloudWatch logs', async () => {
     const fake = scripted({
+      efs: false,
       launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 10, crashReason: 'exit 1: RuntimeError' } },
     })
     const { error, ctx } = await run({
@@ -163,8 +175,70 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     expect(fake.callsTo('GetLogEvents').length).toBeGreaterThan(0)
     expect(fake.callsTo('GetLogEvents')[0]?.input.logStreamName).toMatch(/^fastapi\/api\/[0-9a-f]{32}$/)
     const summary = ctx.report.toMarkdown({ ok: false })
-    expect(summary).toContain('Last 50 log lines of api in task')
+    expect(summary).toContain('First cause: last 50 log lines of api in task')
     expect(summary).toContain('sqlite3.OperationalError: database is locked')
+  })
+
+  it("single-writer: the first new task that ran and stopped ends the attempt; the service is scaled to 0 and ECS's replacement stopped", async () => {
+    const fake = scripted({
+      circuitBreaker: { enable: true, rollback: false },
+      launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 20, crashReason: 'exit 1: RuntimeError' } },
+    })
+    const { error, outputs } = await run({
+      definition: { kind: 'render', containerName: 'api', environment: { BROKEN: '1' } },
+    })
+    expect(outputs['deployment-id']).toMatch(/^ecs-svc\//)
+    expect(error?.message).toMatch(
+      /^New task ([0-9a-f]{32}) \(wwhd-backend:42\) stopped: Essential container in task exited \[EssentialContainerExited\] — api: exit 1 \(exit 1: RuntimeError\); qdrant: exit 0\. On a single-writer service the first failed task ends the attempt/,
+    )
+    const failed = /^New task ([0-9a-f]{32})/.exec(error?.message ?? '')?.[1]
+    // ECS had started the replacement at once; scaling to 0 stopped it before it ran.
+    const replacement = [...fake.tasks.values()].find(
+      (t) => t.taskDefinitionArn === tdArn(42) && !t.taskArn?.endsWith(failed ?? '-'),
+    )
+    expect(replacement?.startedAt).toBeUndefined()
+    expect(error?.message).toContain(
+      `was scaled to 0 and every task is STOPPED (including ECS's replacement task(s) ${replacement?.taskArn?.split('/').pop()}`,
+    )
+    expect(error?.message).toContain(`First cause: task ${failed} (wwhd-backend:42) stopped`)
+    expect(error?.message).toMatch(
+      /State now \(read back from ECS\): wwhd-backend desired 0, running 0, .*tasks not STOPPED: none\.$/,
+    )
+    expect(fake.callsTo('UpdateService').map((c) => [c.input.taskDefinition, c.input.desiredCount])).toEqual([
+      [undefined, 0],
+      [tdArn(42), 1],
+      [undefined, 0],
+    ])
+    expect(fake.tasks.size).toBe(3) // the old one, the failed one, its one replacement: no crash loop
+    expect([...fake.tasks.values()].every((t) => t.lastStatus === 'STOPPED')).toBe(true)
+  })
+
+  it('wait-for healthy holds only once the revision stayed healthy for stable-for: a crash soon after is a failure', async () => {
+    const fake = scripted({
+      efs: false,
+      launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 150, healthyBeforeCrash: true } },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const { error, log } = await run({ stableForMs: 1000 })
+    expect(log()).toContain('healthy; watching that it stays so for 1.0s (stable-for)')
+    expect(error?.message).toMatch(
+      /^New task [0-9a-f]{32} \(wwhd-backend:42\) stopped: Essential container in task exited .*, \d+ms after wwhd-backend:42 had turned healthy: not stable\./,
+    )
+    expect(fake.tags['ecs-lockstep:verified-task-definition']).toBeUndefined()
+  })
+
+  it('a revision that stays healthy passes after stable-for, and no sooner', async () => {
+    scripted({
+      efs: false,
+      launch: { 42: { pendingMs: 5, runningMs: 5 } },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const started = Date.now()
+    const { error, outcome } = await run({ stableForMs: 600 })
+    expect(error).toBeUndefined()
+    expect(Date.now() - started).toBeGreaterThanOrEqual(600)
+    // Downtime ends when the revision turned healthy, not when the watch ended.
+    expect(outcome?.startMs).toBeLessThan(500)
   })
 
   it('stops before any change when the new image is not in ECR', async () => {
@@ -240,44 +314,103 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     expect(failing.callsTo('UpdateService')).toEqual([])
   })
 
-  it('honours the timeout during the drain and puts the old revision back', async () => {
+  it('times out during the drain without starting anything beside the draining task; the post step restores once it has STOPPED', async () => {
     const fake = scripted({
-      stop: { deactivatingMs: 5000, stoppingMs: 0 },
+      stop: { deactivatingMs: 1500, stoppingMs: 0 },
       ecrImages: ['wwhd-dev-backend:new'],
     })
     const started = Date.now()
     const { error, log } = await run({ deadline: Date.now() + 300 })
-    expect(Date.now() - started).toBeLessThan(1500)
+    expect(Date.now() - started).toBeLessThan(1200)
     expect(error?.message).toMatch(
-      /^Timed out after .* waiting for every task of wwhd-backend to reach STOPPED\. Last seen: [0-9a-f]{32} DEACTIVATING\.$/,
+      /^Timed out after .* waiting for every task of wwhd-backend to reach STOPPED\. Last seen: [0-9a-f]{32} DEACTIVATING\.\nThe deploy failed before wwhd-backend:42 was started, and wwhd-backend:41 could not be restored within the timeout .*this step's post step finishes the drain and restores it\.\nState now \(read back from ECS\): wwhd-backend desired 0, running 0, .*tasks not STOPPED: [0-9a-f]{32} \(wwhd-backend:41 DEACTIVATING, stopping\)\.$/,
     )
-    const updates = fake.callsTo('UpdateService').map((c) => c.input)
-    expect(updates).toEqual([
+    // Only the scale-down: the old revision was not started beside its own draining task.
+    expect(fake.callsTo('UpdateService').map((c) => c.input)).toEqual([
       { cluster: CLUSTER, service: SERVICE, desiredCount: 0 },
-      { cluster: CLUSTER, service: SERVICE, taskDefinition: tdArn(41), desiredCount: 1 },
     ])
-    expect(log()).toContain('restored wwhd-backend to wwhd-backend:41 at 1 task(s)')
-  })
+    const saved = [...log().matchAll(/::save-state name=restore-point::(.*)/g)].map((m) => m[1])
+    expect(saved.at(-1)).toContain(tdArn(41))
 
-  it('restores the previous revision at its previous count when cancelled mid-drain', async () => {
-    const fake = scripted({
-      stop: { deactivatingMs: 5000, stoppingMs: 0 },
-      ecrImages: ['wwhd-dev-backend:new'],
-    })
-    const controller = new AbortController()
-    setTimeout(() => controller.abort(), 150)
-    const { error, log } = await run({}, controller.signal)
-    expect(error?.message).toBe(
-      'Cancelled while draining; wwhd-backend was restored to wwhd-backend:41 at 1 task(s).',
-    )
-    expect(fake.callsTo('UpdateService').at(-1)?.input).toEqual({
+    // The post step, as the runner runs it: the saved state in STATE_restore-point.
+    release?.()
+    process.env['STATE_restore-point'] = saved.at(-1)
+    const post = testContext()
+    release = post.release
+    try {
+      await restoreAfterInterruption(post.ctx)
+    } finally {
+      delete process.env['STATE_restore-point']
+    }
+    const updates = fake.callsTo('UpdateService')
+    expect(updates.at(-1)?.input).toEqual({
       cluster: CLUSTER,
       service: SERVICE,
       taskDefinition: tdArn(41),
       desiredCount: 1,
     })
+    const old = [...fake.tasks.values()].find(
+      (t) => t.taskDefinitionArn === tdArn(41) && t.lastStatus === 'STOPPED',
+    )
+    expect((updates.at(-1)?.at ?? 0) + fake.started).toBeGreaterThanOrEqual(
+      old?.stoppedAt?.getTime() ?? Infinity,
+    )
+    expect(post.log()).toContain(
+      'Restored wwhd-backend to wwhd-backend:41 at 1 task(s) after every task had STOPPED.',
+    )
+    expect(post.ctx.report.headline).toBe('restored wwhd-backend to wwhd-backend:41 at 1 task(s)')
+  })
+
+  it('when cancelled mid-drain, restores the previous revision only after every task has STOPPED, before the kill', async () => {
+    const fake = scripted({
+      stop: { deactivatingMs: 600, stoppingMs: 0 },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const controller = new AbortController()
+    const cancellation = { at: undefined as number | undefined, killAt: undefined as number | undefined }
+    setTimeout(() => {
+      cancellation.at = Date.now()
+      cancellation.killAt = Date.now() + 10_000
+      controller.abort()
+    }, 150)
+    const { error, log } = await run({}, controller.signal, cancellation)
+    expect(error?.message).toMatch(
+      /^Cancelled while draining\. wwhd-backend was restored to wwhd-backend:41 at 1 task\(s\) after every task had STOPPED\.\nState now \(read back from ECS\): wwhd-backend desired 1, /,
+    )
+    const restore = fake.callsTo('UpdateService').at(-1)
+    expect(restore?.input).toEqual({
+      cluster: CLUSTER,
+      service: SERVICE,
+      taskDefinition: tdArn(41),
+      desiredCount: 1,
+    })
+    const old = [...fake.tasks.values()].find((t) => t.lastStatus === 'STOPPED')
+    expect((restore?.at ?? 0) + fake.started).toBeGreaterThanOrEqual(old?.stoppedAt?.getTime() ?? Infinity)
     expect(fake.service.desiredCount).toBe(1)
-    expect(log()).toContain('::save-state name=restore-point::')
+    expect(log()).toMatch(/::save-state name=restore-point::\n/) // cleared: nothing left for the post step
+  })
+
+  it('when cancelled with too little time before the kill, starts nothing and leaves the restore to the post step', async () => {
+    const fake = scripted({
+      stop: { deactivatingMs: 5000, stoppingMs: 0 },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    const controller = new AbortController()
+    const cancellation = { at: undefined as number | undefined, killAt: undefined as number | undefined }
+    setTimeout(() => {
+      cancellation.at = Date.now()
+      cancellation.killAt = Date.now() + 2_500 // SIGTERM: 2.5 s to the SIGKILL
+      controller.abort()
+    }, 100)
+    const started = Date.now()
+    const { error, log } = await run({}, controller.signal, cancellation)
+    expect(Date.now() - started).toBeLessThan(2_600)
+    expect(error?.message).toMatch(
+      /^Cancelled while draining\. Every task must be STOPPED before wwhd-backend:41 starts again, and there was no time left before the runner's kill .*: this step's post step finishes the drain and restores wwhd-backend:41 at 1 task\(s\)\.\nState now \(read back from ECS\): wwhd-backend desired 0, /,
+    )
+    expect(fake.callsTo('UpdateService').map((c) => c.input.desiredCount)).toEqual([0])
+    const saved = [...log().matchAll(/::save-state name=restore-point::(.*)/g)].map((m) => m[1])
+    expect(saved.at(-1)).toContain(tdArn(41))
   })
 
   it('with wait-for none returns once ECS accepted the update', async () => {
@@ -325,19 +458,24 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     )
   })
 
-  it('does not put the old revision back once the new one was started, even when no new task ever ran', async () => {
+  it('lets ECS retry launches whose containers never ran (they hold no lock), and never puts the old revision back once the new one was started', async () => {
     const fake = scripted({
       ecrImages: ['wwhd-dev-backend:new'],
       launch: {
         42: { pendingMs: 5, runningMs: 5, failToStart: 'CannotPullContainerError: pull access denied' },
       },
     })
-    const { error, outputs } = await run()
+    const { error, outputs, log } = await run()
+    expect(log()).toContain('(its containers never ran, so it held no lock; ECS may try again)')
     expect(error?.message).toMatch(/^3 tasks of wwhd-backend:42 stopped during the deployment/)
     expect(error?.message).toContain('CannotPullContainerError: pull access denied')
     expect(outputs['deployment-id']).toMatch(/^ecs-svc\//)
-    // Scale to 0, then the new revision; no third call putting 41 back over it.
-    expect(fake.callsTo('UpdateService').map((c) => c.input.taskDefinition)).toEqual([undefined, tdArn(42)])
+    // Scale to 0, the new revision, 0 again to stop it: never 41 over it.
+    expect(fake.callsTo('UpdateService').map((c) => [c.input.taskDefinition, c.input.desiredCount])).toEqual([
+      [undefined, 0],
+      [tdArn(42), 1],
+      [undefined, 0],
+    ])
   })
 
   it('deploys a task definition JSON file as `aws ecs describe-task-definition` writes it, keeping empty values', async () => {

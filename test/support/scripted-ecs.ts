@@ -49,6 +49,8 @@ export interface LaunchScript {
   healthyAfterMs?: number
   /** The essential container exits (code 1) this long after RUNNING. */
   crashAfterMs?: number
+  /** With crashAfterMs: the deployment first completes (it crashes after turning healthy). */
+  healthyBeforeCrash?: boolean
   crashReason?: string
   /** The task never gets to RUNNING: it stops after PENDING with this stoppedReason (TaskFailedToStart). */
   failToStart?: string
@@ -242,9 +244,11 @@ export class ScriptedEcs {
     const finish = () => {
       task.lastStatus = 'STOPPED'
       task.stoppedAt = new Date()
+      task.executionStoppedAt ??= task.stoppedAt
       for (const c of task.containers ?? []) {
         c.lastStatus = 'STOPPED'
-        c.exitCode ??= c.name === 'api' && exitCode !== undefined ? exitCode : 0
+        // Containers that never ran (a failed launch, a task stopped before RUNNING) have no exit code.
+        if (task.startedAt) c.exitCode ??= c.name === 'api' && exitCode !== undefined ? exitCode : 0
       }
     }
     if (stopCode === 'EssentialContainerExited') return finish()
@@ -260,9 +264,11 @@ export class ScriptedEcs {
     const task = this.newTask(revision, deployment.id as string)
     this.event(`has started 1 tasks: (task ${task.taskArn?.split('/').pop()}).`)
     this.at(script.pendingMs, () => {
+      if (task.desiredStatus === 'STOPPED') return
       task.lastStatus = 'PENDING'
       if (script.failToStart) {
         this.at(script.runningMs, () => {
+          if (task.desiredStatus === 'STOPPED') return
           this.stopTask(task, script.failToStart as string, 'TaskFailedToStart')
           task.lastStatus = 'STOPPED'
           task.stoppedAt = new Date()
@@ -275,8 +281,10 @@ export class ScriptedEcs {
         if (task.desiredStatus === 'STOPPED') return
         task.lastStatus = 'RUNNING'
         task.startedAt = new Date()
+        task.pullStoppedAt = task.startedAt
         for (const c of task.containers ?? []) c.lastStatus = 'RUNNING'
         if (script.crashAfterMs !== undefined) {
+          if (script.healthyBeforeCrash) this.settle(deployment)
           this.at(script.crashAfterMs, () => this.crash(task, revision, deployment, script))
         } else if (script.healthyAfterMs !== undefined) {
           this.at(script.healthyAfterMs, () => {

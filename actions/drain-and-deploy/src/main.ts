@@ -25,6 +25,7 @@ await runAction<Output>('drain-and-deploy', async (ctx) => {
     strategy: given.strategy,
     singleWriter: given.singleWriter,
     waitFor: given.waitFor,
+    stableForMs: given.stableFor,
     deadline: startedAt + given.timeout,
     ifDeploymentInProgress: given.ifDeploymentInProgress,
     purpose: 'deploy',

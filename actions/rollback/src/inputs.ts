@@ -11,6 +11,7 @@ export const inputs = {
   strategy: oneOf(['drain', 'rolling'], { default: 'drain' }),
   'single-writer': oneOf(['auto', 'true', 'false'], { default: 'auto' }),
   'wait-for': oneOf(['healthy', 'running', 'none'], { default: 'healthy' }),
+  'stable-for': duration({ default: '30s', min: 0, max: 3_600_000 }),
   timeout: duration({ default: '15m', min: 10_000, max: 6 * 3_600_000 }),
   reason: text(),
   'aws-region': text(),

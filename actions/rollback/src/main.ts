@@ -38,6 +38,7 @@ await runAction<Output>('rollback', async (ctx) => {
     strategy: given.strategy,
     singleWriter: given.singleWriter,
     waitFor: given.waitFor,
+    stableForMs: given.stableFor,
     deadline: startedAt + given.timeout,
     // The deployment in progress is usually the failing one being rolled back.
     ifDeploymentInProgress: 'proceed',

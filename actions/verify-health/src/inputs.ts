@@ -1,4 +1,4 @@
-import { bool, duration, integer, text, url } from '@ecs-lockstep/core'
+import { bool, duration, integer, oneOf, text, url } from '@ecs-lockstep/core'
 
 export const inputs = {
   url: url(),
@@ -17,6 +17,8 @@ export const inputs = {
   }),
   checks: text(),
   consecutive: integer({ default: '3', min: 1, max: 100 }),
+  'stable-for': duration({ default: '15s', min: 0, max: 3_600_000 }),
+  'single-writer': oneOf(['auto', 'true', 'false'], { default: 'auto' }),
   timeout: duration({ default: '3m', min: 1000, max: 3_600_000 }),
   'create-users': text({ secret: true }),
   'register-path': text({

@@ -33,6 +33,8 @@ await runAction<Output>('verify-health', async (ctx) => {
     region,
     checks,
     consecutive: given.consecutive,
+    stableForMs: given.stableFor,
+    singleWriter: given.singleWriter,
     deadline: startedAt + given.timeout,
     users,
     registerPath: given.registerPath,

@@ -24,9 +24,12 @@ import {
   TAG_VERIFIED,
   type ServiceRef,
 } from '@ecs-lockstep/core/ecs/service'
+import { stateNow } from '@ecs-lockstep/core/ecs/service-state'
 import { shortRevision } from '@ecs-lockstep/core/ecs/task-definition'
 import { probe, send, type ProbeResult } from '@ecs-lockstep/core/http'
+import { isThrottling } from '@ecs-lockstep/core/aws/errors'
 import type { ApiUser, HttpCheck } from './checks.ts'
+import { TaskWatch } from './task-watch.ts'
 
 export interface VerifyPlan {
   url: string | undefined
@@ -34,6 +37,9 @@ export interface VerifyPlan {
   region: string | undefined
   checks: HttpCheck[]
   consecutive: number
+  /** The checks keep passing, and no task of the revision stops or is replaced, for at least this long. */
+  stableForMs: number
+  singleWriter: 'auto' | 'true' | 'false'
   deadline: number
   users: ApiUser[]
   registerPath: string
@@ -99,12 +105,32 @@ function checkResult(check: HttpCheck, answer: ProbeResult): { ok: boolean; text
   return { ok: true, text: `${answer.status} in ${answer.ms}ms` }
 }
 
-/** Every check must pass `consecutive` rounds in a row: one lucky answer from a flapping task is not health. */
-async function runChecks(ctx: ActionContext<Output>, url: string, plan: VerifyPlan): Promise<void> {
+/** Throttling while watching tells nothing new: the next round asks again. */
+async function watchProblem(watch: TaskWatch | undefined): Promise<string | undefined> {
+  try {
+    return await watch?.problem()
+  } catch (error) {
+    if (isThrottling((error as { cause?: unknown }).cause ?? error)) return undefined
+    throw error
+  }
+}
+
+/**
+ * Every check must pass `consecutive` rounds in a row, the rounds spanning at least `stableForMs`,
+ * while no task of the revision stops or is replaced: one lucky answer from a flapping task, or a
+ * few quick ones from a task about to crash, is not health.
+ */
+async function runChecks(
+  ctx: ActionContext<Output>,
+  url: string,
+  plan: VerifyPlan,
+  watch: TaskWatch | undefined,
+): Promise<void> {
   let streak = 0
   let last: { check: HttpCheck; ok: boolean; text: string }[] = []
+  const began = Date.now()
   await waitFor({
-    what: `every check to pass ${plan.consecutive} time(s) in a row`,
+    what: `every check to pass ${plan.consecutive} time(s) in a row${plan.stableForMs > 0 ? ` over at least ${formatDuration(plan.stableForMs)}` : ''}`,
     deadline: plan.deadline,
     signal: ctx.signal,
     interval: ROUND_INTERVAL,
@@ -115,14 +141,19 @@ async function runChecks(ctx: ActionContext<Output>, url: string, plan: VerifyPl
         const answer = await probe(`${url}${check.path}`, { timeoutMs: 5000, signal: ctx.signal })
         last.push({ check, ...checkResult(check, answer) })
       }
+      const problem = await watchProblem(watch)
+      if (problem && watch) await watch.fail(problem, plan.deadline)
       const failing = last.filter((r) => !r.ok)
       streak = failing.length === 0 ? streak + 1 : 0
-      if (streak >= plan.consecutive) return { done: true, value: undefined }
+      const spanned = Date.now() - began >= plan.stableForMs
+      if (streak >= plan.consecutive && spanned) return { done: true, value: undefined }
       return {
         done: false,
         progress: failing.length
           ? failing.map((r) => `GET ${r.check.path}: ${r.text}`).join('; ')
-          : `all checks passed (${streak}/${plan.consecutive} in a row)`,
+          : streak >= plan.consecutive
+            ? `all checks pass; watching for ${formatDuration(plan.stableForMs)} (stable-for)`
+            : `all checks passed (${streak}/${plan.consecutive} in a row)`,
       }
     },
   }).finally(() => {
@@ -184,11 +215,31 @@ async function createUsers(url: string, plan: VerifyPlan, signal: AbortSignal): 
   return done
 }
 
+/**
+ * Runs the verification; a failure about a service ends with the service's state as ECS reports it,
+ * so the log says what is running, not only what did not answer.
+ */
 export async function verifyHealth(ctx: ActionContext<Output>, plan: VerifyPlan): Promise<void> {
-  const started = Date.now()
   const clients = plan.ref && plan.region ? createServiceClients(plan.region) : undefined
+  try {
+    await verify(ctx, plan, clients)
+  } catch (error) {
+    if (!clients || !plan.ref || ctx.signal.aborted || !(error instanceof ActionError)) throw error
+    if (error.message.includes('State now')) throw error
+    const { line } = await stateNow(clients, plan.ref)
+    throw new ActionError(`${error.message}\n${line}`, { hint: error.hint, cause: error })
+  }
+}
+
+async function verify(
+  ctx: ActionContext<Output>,
+  plan: VerifyPlan,
+  clients: ServiceClients | undefined,
+): Promise<void> {
+  const started = Date.now()
   let url = plan.url
   let revision: string | undefined
+  let watch: TaskWatch | undefined
 
   if (clients && plan.ref) {
     const ref = plan.ref
@@ -199,6 +250,7 @@ export async function verifyHealth(ctx: ActionContext<Output>, plan: VerifyPlan)
       if ((service.deployments?.length ?? 0) > 1 || primary?.rolloutState === 'IN_PROGRESS') {
         core.warning(`A deployment of ${ref.service} is still in progress; verifying what answers now.`)
       }
+      watch = await TaskWatch.start(clients, ref, plan.singleWriter)
       const groups = targetGroupsOf(service)
       if (!url && groups[0]) url = await loadBalancerUrl(clients, groups[0])
       if (groups.length > 0) await waitForTargets(clients, groups, plan, ctx.signal)
@@ -215,7 +267,7 @@ export async function verifyHealth(ctx: ActionContext<Output>, plan: VerifyPlan)
   ctx.output('url', url)
   ctx.report.fact('URL', url)
 
-  await ctx.phase('HTTP checks', () => runChecks(ctx, url as string, plan))
+  await ctx.phase('HTTP checks', () => runChecks(ctx, url as string, plan, watch))
   ctx.output('seconds-to-verified', toSeconds(Date.now() - started))
 
   if (plan.users.length > 0) {
@@ -227,7 +279,9 @@ export async function verifyHealth(ctx: ActionContext<Output>, plan: VerifyPlan)
   if (clients && plan.ref && revision && plan.recordVerified) {
     const ref = plan.ref
     await ctx.phase('Record', async () => {
-      // Only record what still runs: a deployment that started meanwhile was not verified.
+      // Only record what still runs, unchanged: a task that stopped meanwhile was not verified.
+      const problem = await watchProblem(watch)
+      if (problem && watch) await watch.fail(problem, plan.deadline)
       const service = await describeService(clients, ref)
       if (primaryDeployment(service)?.taskDefinition !== revision) {
         throw new ActionError(

@@ -35,6 +35,8 @@ export interface StepRun {
   outputs: Record<string, string>
   state: Record<string, string>
   ms: number
+  /** When the runner's cancel began (SIGINT), if it did. */
+  cancelledAt?: number
 }
 
 export interface ActionRun extends StepRun {
@@ -50,6 +52,8 @@ export interface RunOptions {
   cwd?: string
   /** Send SIGINT (then SIGTERM 7.5 s later, as the runner does) once the log matches this. */
   cancelWhen?: RegExp
+  /** Cancel the same way this long after the main step started: a cancel at a random moment. */
+  cancelAfterMs?: number
   /** SIGKILL the main step once the log matches this: a step that gets no chance to clean up. */
   killWhen?: RegExp
   /** Kill the step after this long: a hung action fails the test instead of hanging it. */
@@ -137,7 +141,16 @@ async function runStep(
   let partial = ''
   const lines: { at: number; text: string }[] = []
   let cancelled = false
+  let cancelledAt: number | undefined
   const timers: NodeJS.Timeout[] = []
+  const cancel = () => {
+    if (cancelled) return
+    cancelled = true
+    cancelledAt = Date.now()
+    child.kill('SIGINT')
+    timers.push(setTimeout(() => child.kill('SIGTERM'), 7500))
+    timers.push(setTimeout(() => child.kill('SIGKILL'), 10_000))
+  }
   const onData = (chunk: Buffer) => {
     const text = chunk.toString('utf8')
     raw += text
@@ -146,16 +159,12 @@ async function runStep(
     const at = Date.now()
     for (const line of parts) lines.push({ at, text: line })
     if (options.killWhen && options.killWhen.test(raw)) child.kill('SIGKILL')
-    if (options.cancelWhen && !cancelled && options.cancelWhen.test(raw)) {
-      cancelled = true
-      child.kill('SIGINT')
-      timers.push(setTimeout(() => child.kill('SIGTERM'), 7500))
-      timers.push(setTimeout(() => child.kill('SIGKILL'), 10_000))
-    }
+    if (options.cancelWhen && options.cancelWhen.test(raw)) cancel()
   }
   child.stdout.on('data', onData)
   child.stderr.on('data', onData)
   if (options.timeoutMs) timers.push(setTimeout(() => child.kill('SIGKILL'), options.timeoutMs))
+  if (options.cancelAfterMs !== undefined) timers.push(setTimeout(cancel, options.cancelAfterMs))
   const [exitCode, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((done) =>
     child.on('close', (code, sig) => done([code, sig])),
   )
@@ -175,6 +184,7 @@ async function runStep(
     outputs: parseCommandFile(readFileSync(files.output, 'utf8')),
     state: parseCommandFile(readFileSync(files.state, 'utf8')),
     ms: Date.now() - started,
+    ...(cancelledAt !== undefined ? { cancelledAt } : {}),
   }
 }
 
@@ -220,7 +230,7 @@ export async function runAction(action: string, options: RunOptions = {}): Promi
     const post = await runStep(
       resolve(actionDir, spec.runs.post),
       { ...env, ...stateEnv },
-      { ...options, cancelWhen: undefined, killWhen: undefined },
+      { ...options, cancelWhen: undefined, cancelAfterMs: undefined, killWhen: undefined },
       {
         ...files,
         state: join(dir, `post-state-${randomUUID()}`),

@@ -15,8 +15,9 @@ export class ActionError extends Error {
 
 /** Raised when the workflow is cancelled (SIGINT/SIGTERM from the runner) while a step waits. */
 export class CancelledError extends ActionError {
-  constructor(what: string) {
-    super(`Cancelled while ${what}.`)
+  /** `detail`: what the step did about it, e.g. the state it restored. */
+  constructor(what: string, detail?: string) {
+    super(`Cancelled while ${what}.${detail ? ` ${detail}` : ''}`)
   }
 }
 

@@ -2,11 +2,26 @@ import * as core from '@actions/core'
 import { ActionError, CancelledError, errorMessage } from './errors.ts'
 import { Report, type PhaseStatus } from './report.ts'
 import { redact } from './secrets.ts'
+import { formatDuration } from './time.ts'
+
+/**
+ * How the runner cancels a step: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that. What a
+ * step does after a cancel (restore the service) must be done before the SIGKILL.
+ */
+export const CANCEL_GRACE_MS = { afterSigint: 10_000, afterSigterm: 2_500 } as const
+
+/** When the step was cancelled and when the runner will kill it; both undefined until then. */
+export interface Cancellation {
+  at: number | undefined
+  killAt: number | undefined
+}
 
 /** `Output` is the union of the action's output names: a typo in one fails to compile. */
 export interface ActionContext<Output extends string = string> {
   /** Aborted when the runner cancels the job (SIGINT, then SIGTERM); pass it to every wait. */
   readonly signal: AbortSignal
+  /** Read it to fit cleanup after a cancel into the time the runner leaves. */
+  readonly cancellation: Readonly<Cancellation>
   readonly report: Report
   /** Runs `work` in a collapsible log group and records it in the summary's timeline. */
   phase<T>(name: string, work: () => Promise<T>): Promise<T>
@@ -16,16 +31,26 @@ export interface ActionContext<Output extends string = string> {
   defer(cleanup: () => Promise<void> | void): void
 }
 
-function cancellationSignal(): { signal: AbortSignal; dispose: () => void } {
+function cancellationSignal(): { signal: AbortSignal; cancellation: Cancellation; dispose: () => void } {
   const controller = new AbortController()
+  const cancellation: Cancellation = { at: undefined, killAt: undefined }
   const onSignal = (name: NodeJS.Signals) => {
-    core.warning(`Received ${name}: the workflow was cancelled. Stopping and cleaning up.`)
+    const now = Date.now()
+    cancellation.at ??= now
+    const killAt = now + (name === 'SIGINT' ? CANCEL_GRACE_MS.afterSigint : CANCEL_GRACE_MS.afterSigterm)
+    cancellation.killAt = Math.min(cancellation.killAt ?? killAt, killAt)
+    core.warning(
+      controller.signal.aborted
+        ? `Received ${name}: the runner kills this step in ${formatDuration(cancellation.killAt - now)}.`
+        : `Received ${name}: the workflow was cancelled. Stopping and cleaning up.`,
+    )
     controller.abort(new CancelledError('the step was running'))
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
   return {
     signal: controller.signal,
+    cancellation,
     dispose: () => {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
@@ -44,10 +69,11 @@ export async function runAction<Output extends string = string>(
 ): Promise<void> {
   const report = new Report(action)
   const cleanups: (() => Promise<void> | void)[] = []
-  const { signal, dispose } = cancellationSignal()
+  const { signal, cancellation, dispose } = cancellationSignal()
 
   const ctx: ActionContext<Output> = {
     signal,
+    cancellation,
     report,
     async phase(name, work) {
       const startedAt = new Date()

@@ -6,8 +6,8 @@ export type Observation<T> = { done: true; value: T } | { done: false; progress:
 export interface WaitOptions<T> {
   /** Finishes the sentence "waiting for …", e.g. "the container to answer /health". */
   what: string
-  /** Epoch milliseconds after which waiting fails. */
-  deadline: number
+  /** Epoch milliseconds after which waiting fails; a function when it can move (a cancel shortens it). */
+  deadline: number | (() => number)
   observe: () => Promise<Observation<T>>
   signal?: AbortSignal
   /** Poll every `minMs` while things move, backing off by `factor` up to `maxMs` while nothing does. */
@@ -41,6 +41,8 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
   const started = Date.now()
   let delay = interval.minMs
   let lastProgress = ''
+  const deadline =
+    typeof options.deadline === 'function' ? options.deadline : () => options.deadline as number
   for (;;) {
     if (options.signal?.aborted) throw new CancelledError(`waiting for ${options.what}`)
     const observation = await options.observe()
@@ -52,7 +54,7 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
     } else {
       delay = Math.min(interval.maxMs, delay * interval.factor)
     }
-    const remaining = options.deadline - Date.now()
+    const remaining = deadline() - Date.now()
     if (remaining <= 0) throw new WaitTimeoutError(options.what, Date.now() - started, lastProgress)
     try {
       await sleep(Math.min(delay, remaining), options.signal)

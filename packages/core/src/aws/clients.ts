@@ -17,15 +17,17 @@ export function resolveRegion(fromInput: string | undefined): string {
 }
 
 /**
- * Settings every AWS client of the suite shares. Adaptive retry rate-limits the client itself when
- * ECS answers "Rate exceeded", so long waits survive throttling instead of failing on it.
+ * Settings every AWS client of the suite shares. Few SDK attempts, and no client-side rate limiter
+ * (the adaptive mode's held single calls back for seconds after a "Rate exceeded"): a poll that is
+ * throttled is simply tried again at the next poll, and every other call is retried patiently by
+ * `aws()`. That keeps a failed task noticed, and the service scaled to 0, within about two seconds.
  * AWS_ENDPOINT_URL(_<SERVICE>) is read by the SDK itself, which is how ecs-local is reached.
  */
 export function clientConfig(region: string) {
   return {
     region,
-    retryMode: 'adaptive' as const,
-    maxAttempts: 10,
+    retryMode: 'standard' as const,
+    maxAttempts: 3,
     customUserAgent: [['ecs-lockstep', '1']] as [string, string][],
   }
 }

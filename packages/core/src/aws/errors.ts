@@ -72,12 +72,33 @@ function isNetworkError(error: unknown): boolean {
   return ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE'].includes(code)
 }
 
-/** Runs one AWS call and explains its failure. */
+const THROTTLED = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+])
+
+export function isThrottling(error: unknown): boolean {
+  return THROTTLED.has(awsErrorName(error) ?? '')
+}
+
+/** Throttled calls are tried again this many times, 250 ms to 2 s apart (about 12 s in all). */
+const THROTTLE_RETRIES = 8
+
+/**
+ * Runs one AWS call and explains its failure. A call still throttled after the SDK's own attempts
+ * is tried again here, with a growing pause: a deploy is not failed by "Rate exceeded" alone.
+ */
 export async function aws<T>(doing: string, call: () => Promise<T>): Promise<T> {
-  try {
-    return await call()
-  } catch (error) {
-    throw explainAwsError(error, doing)
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call()
+    } catch (error) {
+      if (!isThrottling(error) || attempt >= THROTTLE_RETRIES) throw explainAwsError(error, doing)
+      const pause = Math.min(2000, 250 * 2 ** attempt)
+      await new Promise((resolve) => setTimeout(resolve, pause / 2 + Math.random() * (pause / 2)))
+    }
   }
 }
 

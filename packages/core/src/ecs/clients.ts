@@ -15,6 +15,9 @@ export interface AwsClients {
   region: string
 }
 
+/** What the service and task helpers need: the ECS client and its region. */
+export type EcsAccess = Pick<AwsClients, 'ecs' | 'region'>
+
 /** Only what verify-health needs: a bundle that never calls Logs, ECR or STS does not carry them. */
 export type ServiceClients = Pick<AwsClients, 'ecs' | 'elb' | 'region'>
 

@@ -1,81 +1,29 @@
-import { type Service, type Task, type TaskDefinition } from '@aws-sdk/client-ecs'
-import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import * as core from '@actions/core'
-import { ActionError, CancelledError } from '../errors.ts'
-import { inputError } from '../inputs.ts'
+import { ActionError, CancelledError, errorMessage } from '../errors.ts'
 import type { ActionContext } from '../run.ts'
-import { aws } from '../aws/errors.ts'
 import { formatDuration, toSeconds } from '../time.ts'
-import { waitFor } from '../wait.ts'
+import { cleanupBudget, createBudget, type Budget } from './budget.ts'
 import type { AwsClients } from './clients.ts'
-import { diagnose, reportDiagnosis } from './diagnose.ts'
-import { drainService, liveServiceTasks, type DrainResult } from './drain.ts'
-import { assertImagesExist } from './images.ts'
-import { targetGroupsOf } from './load-balancer.ts'
-import { DEPLOY_POLL, tolerateThrottling, type PollSettings } from './poll.ts'
+import { diagnose, firstCauseLine, reportDiagnosis } from './diagnose.ts'
+import { drainService, scaleToZero, type DrainResult } from './drain.ts'
+import { preflight, type DeployRequest, type Plan } from './plan.ts'
 import { clearRestorePoint, saveRestorePoint, type RestorePoint } from './restore-point.ts'
-import { restoreService } from './restore.ts'
+import { manualRestoreHint, restoreService } from './restore.ts'
 import {
+  replacementsOf,
   RolloutFailure,
   startDeployment,
+  TaskFailure,
   waitForDeployment,
   type RolloutProgress,
   type RolloutTarget,
-  type WaitFor,
 } from './rollout.ts'
-import {
-  assertClusterActive,
-  deploymentInProgress,
-  describeDeployments,
-  describeService,
-  tagService,
-  TAG_PREVIOUS,
-  type ServiceRef,
-} from './service.ts'
-import {
-  efsVolumes,
-  hasHealthCheck,
-  registerTaskDefinition,
-  renderTaskDefinition,
-  shortRevision,
-  stopTimeoutSeconds,
-  type RenderedTaskDefinition,
-} from './task-definition.ts'
-import { taskId, TaskTracker } from './tasks.ts'
+import { tagService, TAG_PREVIOUS } from './service.ts'
+import { revisionOf, stateNow } from './service-state.ts'
+import { hasHealthCheck, shortRevision } from './task-definition.ts'
+import { taskId } from './tasks.ts'
 
-export type Strategy = 'drain' | 'rolling'
-
-export interface DeployRequest {
-  ref: ServiceRef
-  region: string
-  /** What to run: a definition to render (drain-and-deploy) or an existing revision (rollback). */
-  definition:
-    | {
-        kind: 'render'
-        reference?: string
-        containerName?: string
-        image?: string
-        environment: Record<string, string>
-      }
-    | { kind: 'existing'; arn: string }
-  /** Undefined: the service's current count (1 when it is 0). */
-  desiredCount: number | undefined
-  strategy: Strategy
-  singleWriter: 'auto' | 'true' | 'false'
-  waitFor: WaitFor
-  /** Epoch ms by which everything, drain included, must be done. */
-  deadline: number
-  /** `proceed`: a rollback replaces the failing deployment rather than waiting for it. */
-  ifDeploymentInProgress: 'wait' | 'fail' | 'proceed'
-  purpose: 'deploy' | 'rollback'
-  /**
-   * Output names set as soon as each value is known, so that a workflow can act on a failed step
-   * (e.g. roll back only when the deployment was started).
-   */
-  outputs: { previous?: string; next: string; deployment: string }
-  poll?: PollSettings
-}
+export type { DeployRequest, Strategy } from './plan.ts'
 
 export interface DeployOutcome {
   taskDefinitionArn: string
@@ -87,306 +35,257 @@ export interface DeployOutcome {
   downtimeMs: number | undefined
 }
 
-interface Plan {
-  service: Service
-  previousArn: string
-  previousCount: number
-  definition: TaskDefinition
-  desiredCount: number
-  /** The service's tasks not yet STOPPED, as the plan listed them: where the drain starts. */
-  live: Task[]
+/** What one attempt has done so far: what a failure or a cancel must take into account. */
+interface Attempt {
+  drained?: DrainResult
+  /** Set once ECS accepted the new deployment: from then on the service runs the new revision. */
+  deploymentId?: string
+  updateSentAt: number
+  progress: RolloutProgress
 }
 
-const SLOW_DRAIN_SECONDS = 60
-
-async function waitForOtherDeployment(
-  clients: AwsClients,
-  request: DeployRequest,
-  service: Service,
-  signal: AbortSignal,
-): Promise<Service> {
-  if (!deploymentInProgress(service) || request.ifDeploymentInProgress === 'proceed') return service
-  const current = describeDeployments(service)
-  if (request.ifDeploymentInProgress === 'fail') {
-    throw new ActionError(
-      `Another deployment of ${request.ref.service} is in progress: ${current}. Nothing was changed.`,
-      {
-        hint: 'Wait for it to finish (or set if-deployment-in-progress: wait), then re-run.',
-      },
-    )
-  }
-  core.info(`Another deployment is in progress (${current}); waiting for it to settle first.`)
-  return waitFor({
-    what: 'the deployment already in progress to settle',
-    deadline: request.deadline,
-    signal,
-    interval: request.poll ?? DEPLOY_POLL,
-    onProgress: (p) => core.info(`  ${p}`),
-    observe: tolerateThrottling(async () => {
-      const latest = await describeService(clients, request.ref)
-      return deploymentInProgress(latest)
-        ? { done: false, progress: describeDeployments(latest) }
-        : { done: true, value: latest }
-    }),
-  })
+/** Time kept back from the waits for what follows a failure (stop, restore, diagnosis): a tenth, at most a minute. */
+function reserveMs(request: DeployRequest, began: number): number {
+  return Math.min(60_000, Math.max(0, (request.deadline - began) * 0.1))
 }
 
-async function expectedDrainSeconds(clients: AwsClients, service: Service, definition: TaskDefinition) {
-  const groups = targetGroupsOf(service)
-  let delay = 0
-  let slowest: string | undefined
-  for (const arn of groups) {
-    const reply = await aws('reading the target group attributes', () =>
-      clients.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn })),
-    )
-    const value = Number(
-      reply.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300,
-    )
-    if (value >= delay) {
-      delay = value
-      slowest = arn
-    }
-  }
-  return { delay, targetGroup: slowest, total: delay + stopTimeoutSeconds(definition) }
-}
-
-/** Everything that can be checked before the service is touched; registers the new revision. */
-async function preflight(ctx: ActionContext, clients: AwsClients, request: DeployRequest): Promise<Plan> {
-  const identity = await aws('checking the AWS credentials', () =>
-    clients.sts.send(new GetCallerIdentityCommand({})),
-  )
-  core.info(`AWS account ${identity.Account} (${identity.Arn}), region ${request.region}`)
-  await assertClusterActive(clients, request.ref)
-  let service = await describeService(clients, request.ref)
-  if (service.status !== 'ACTIVE') {
-    throw new ActionError(
-      `Service '${request.ref.service}' is ${service.status}, not ACTIVE. Nothing was changed.`,
-    )
-  }
-  service = await waitForOtherDeployment(clients, request, service, ctx.signal)
-  const previousArn = service.taskDefinition as string
-  const previousCount = service.desiredCount ?? 0
-
-  let rendered: RenderedTaskDefinition
-  if (request.definition.kind === 'render') {
-    rendered = await renderTaskDefinition(clients, {
-      reference: request.definition.reference,
-      currentArn: previousArn,
-      containerName: request.definition.containerName,
-      image: request.definition.image,
-      environment: request.definition.environment,
-    })
-  } else {
-    rendered = await renderTaskDefinition(clients, {
-      reference: request.definition.arn,
-      currentArn: previousArn,
-      containerName: undefined,
-      image: undefined,
-      environment: {},
-    })
-  }
-
-  const volumes = efsVolumes(rendered.input)
-  const singleWriter = request.singleWriter === 'auto' ? volumes.length > 0 : request.singleWriter === 'true'
-  const desiredCount = request.desiredCount ?? (previousCount > 0 ? previousCount : 1)
-  if (singleWriter) {
-    const why =
-      volumes.length > 0
-        ? `the task definition mounts EFS volume(s) ${volumes.join(', ')}, and two tasks alive at once would both open them ("database is locked")`
-        : 'single-writer is on'
-    if (desiredCount > 1) {
-      throw inputError(
-        'desired-count',
-        String(desiredCount),
-        `${why}: expected 1 for a single-writer service (or set single-writer: false if the app can share its volume)`,
-      )
-    }
-    if (request.strategy === 'rolling') {
-      throw inputError(
-        'strategy',
-        'rolling',
-        `${why}; a rolling update starts the new task before the old one has stopped: expected drain`,
-      )
-    }
-  }
-
-  const images = (rendered.input.containerDefinitions ?? []).map((c) => c.image ?? '').filter(Boolean)
-  await assertImagesExist(clients, images)
-  const definition = await registerTaskDefinition(clients, rendered)
-  const newArn = definition.taskDefinitionArn as string
-
-  const live = await liveServiceTasks(clients, request.ref)
-  const drain = await expectedDrainSeconds(clients, service, definition)
-  const lines = [
-    `Service:        ${request.ref.service} in cluster ${request.ref.cluster}`,
-    `Current:        ${shortRevision(previousArn)} at ${previousCount} task(s); alive: ${live.map((t) => `${taskId(t.taskArn)} (${t.lastStatus})`).join(', ') || 'none'}`,
-    `New:            ${shortRevision(newArn)} at ${desiredCount} task(s) (${rendered.existingArn ? 'existing revision' : 'registered now'} from ${rendered.source})`,
-    `Strategy:       ${request.strategy}${singleWriter ? ` (single-writer: ${volumes.join(', ') || 'forced on'})` : ''}`,
-    request.strategy === 'drain'
-      ? `Expected drain: up to ~${drain.total}s (${drain.targetGroup ? `deregistration delay ${drain.delay}s + ` : ''}stop timeout ${stopTimeoutSeconds(definition)}s)`
-      : `Rolling:        ECS replaces tasks within its minimum/maximum healthy percent`,
-  ]
-  core.info(lines.join('\n'))
-  if (singleWriter && request.strategy === 'drain' && drain.targetGroup && drain.total > SLOW_DRAIN_SECONDS) {
-    core.warning(
-      `Draining will take up to ${drain.total}s: target group ${drain.targetGroup} keeps each stopped task DEACTIVATING for its deregistration delay (${drain.delay}s) before ECS sends SIGTERM. ` +
-        `A single-task service serves nothing during that time anyway; lower deregistration_delay.timeout_seconds (e.g. aws elbv2 modify-target-group-attributes --target-group-arn ${drain.targetGroup} --attributes Key=deregistration_delay.timeout_seconds,Value=5).`,
-    )
-  }
-  if (singleWriter) warnAboutEcsOverlaps(request.ref, service)
-  ctx.report.fact('Service', `${request.ref.cluster}/${request.ref.service}`)
-  ctx.report.fact(
-    request.purpose === 'rollback' ? 'Primary revision before' : 'Previous revision',
-    shortRevision(previousArn),
-  )
-  ctx.report.fact(request.purpose === 'rollback' ? 'Rolled back to' : 'New revision', shortRevision(newArn))
-  ctx.report.fact('Strategy', `${request.strategy}${singleWriter ? ' (single-writer)' : ''}`)
-  return { service, previousArn, previousCount, definition, desiredCount, live }
-}
+/** Time kept before the runner's SIGKILL for reading the state back and writing the summary. */
+const KILL_MARGIN_MS = 2_000
 
 /**
- * What this action does is lock-safe, but ECS replaces tasks on its own too (an unhealthy task, a
- * crashed one, a circuit-breaker rollback), and then it starts the replacement beside the task
- * still stopping. Say so when the service's settings make that worse than it has to be.
- */
-function warnAboutEcsOverlaps(ref: ServiceRef, service: Service): void {
-  const config = service.deploymentConfiguration
-  const problems: string[] = []
-  if ((config?.maximumPercent ?? 200) > 100) {
-    problems.push(
-      `maximumPercent is ${config?.maximumPercent ?? 200} (ECS starts a replacement before the old task stops): set it to 100 and minimumHealthyPercent to 0`,
-    )
-  }
-  if (config?.deploymentCircuitBreaker?.enable && config.deploymentCircuitBreaker.rollback) {
-    problems.push(
-      'the circuit breaker rolls back by itself (it starts the previous revision beside the failing tasks): keep enable, set rollback to false, and let the rollback action do it lock-safe',
-    )
-  }
-  if (problems.length === 0) return
-  core.warning(
-    `${ref.service} is single-writer, but when ECS itself replaces a task it may run two at once: ${problems.join('; ')}. ` +
-      `aws ecs update-service --cluster ${ref.cluster} --service ${ref.service} --deployment-configuration "maximumPercent=100,minimumHealthyPercent=0,deploymentCircuitBreaker={enable=true,rollback=false}"`,
-  )
-}
-
-function recoveryHint(request: DeployRequest, plan: Plan, newArn: string): string {
-  const { cluster, service } = request.ref
-  if (request.purpose === 'rollback') {
-    return `Nothing healthy is running. Deploy a known-good revision by hand: aws ecs update-service --cluster ${cluster} --service ${service} --task-definition <family:revision> --desired-count ${plan.desiredCount}`
-  }
-  return (
-    `The service is left on ${shortRevision(newArn)} at ${plan.desiredCount} task(s), which did not become healthy; ${shortRevision(plan.previousArn)} is no longer running. ` +
-    `Run the rollback action (it picks the last verified revision), or: aws ecs update-service --cluster ${cluster} --service ${service} --task-definition ${shortRevision(plan.previousArn)} --desired-count ${plan.previousCount || 1}`
-  )
-}
-
-/**
- * The deploy both actions share: preflight (nothing changes until everything checkable is checked),
- * drain (strategy drain: scale to 0 and wait until every old task is STOPPED), start the new
- * deployment, wait until it is healthy. Cancellation restores the previous revision; a failure
- * shows why and says what state it left.
+ * The deploy both actions share: preflight (nothing changes until everything checkable is
+ * checked), drain (scale to 0 and wait until every old task is STOPPED), start the new deployment,
+ * wait until it is healthy and stays so. A cancel or a failure before the start puts the previous
+ * revision back, drained first; a failure after it says why, and on a single-writer service stops
+ * the service first so that ECS's replacements do not pile up beside the failed task. Every
+ * failure message ends with the state read back from ECS.
  */
 export async function deploy(
   ctx: ActionContext,
   clients: AwsClients,
   request: DeployRequest,
 ): Promise<DeployOutcome> {
-  const poll = request.poll ?? DEPLOY_POLL
   const began = Date.now()
-  const plan = await ctx.phase('Preflight', () => preflight(ctx, clients, request))
+  const budget = createBudget(() => request.deadline - reserveMs(request, began), ctx.signal, request.poll)
+  const plan = await ctx.phase('Preflight', () => preflight(ctx, clients, request, budget))
   const newArn = plan.definition.taskDefinitionArn as string
   if (request.outputs.previous) ctx.output(request.outputs.previous, plan.previousArn)
   ctx.output(request.outputs.next, newArn)
-  const restorePoint: RestorePoint = {
+  const point: RestorePoint = {
     ...request.ref,
     region: request.region,
     taskDefinitionArn: plan.previousArn,
     desiredCount: plan.previousCount,
+    drain: plan.singleWriter || request.strategy === 'drain',
+    drainSeconds: plan.drainSeconds,
   }
-  saveRestorePoint(restorePoint)
-  const tracker = new TaskTracker()
-  const progress: RolloutProgress = { running: [] }
+  saveRestorePoint(point)
   const target: RolloutTarget = {
     taskDefinitionArn: newArn,
     desiredCount: plan.desiredCount,
     forceNewDeployment: request.strategy === 'drain' || newArn === plan.previousArn,
     healthChecked: hasHealthCheck(plan.definition),
+    singleWriter: plan.singleWriter,
+    stableForMs: request.stableForMs,
   }
-  let drained: DrainResult | undefined
-  let deploymentId: string | undefined
-  let updateSentAt = 0
+  const attempt: Attempt = { updateSentAt: 0, progress: { running: [] } }
   try {
-    if (request.strategy === 'drain') {
-      drained = await ctx.phase('Drain', () =>
-        drainService(clients, request.ref, plan.live, {
-          deadline: request.deadline,
-          signal: ctx.signal,
-          poll,
-          tracker,
-        }),
-      )
-    }
-    await tagService(clients, plan.service, { [TAG_PREVIOUS]: plan.previousArn })
-    await ctx.phase('Start', async () => {
-      updateSentAt = Date.now()
-      const started = await startDeployment(clients, request.ref, target)
-      // From here on the service runs the new revision: a failure must not "restore" over it.
-      deploymentId = started
-      ctx.output(request.outputs.deployment, started)
-      if (request.waitFor !== 'none') {
-        await waitForDeployment(clients, request.ref, target, started, 'running', {
-          deadline: request.deadline,
-          signal: ctx.signal,
-          poll,
-          tracker,
-          progress,
-        })
-      }
-    })
-    if (request.waitFor === 'healthy') {
-      await ctx.phase('Healthy', () =>
-        waitForDeployment(clients, request.ref, target, deploymentId as string, 'healthy', {
-          deadline: request.deadline,
-          signal: ctx.signal,
-          poll,
-          tracker,
-          progress,
-        }),
-      )
-    }
+    await runAttempt(ctx, clients, request, plan, target, budget, attempt)
   } catch (error) {
-    if (ctx.signal.aborted || error instanceof CancelledError) {
-      await restoreService(clients, restorePoint, 'The workflow was cancelled')
-      throw new CancelledError(
-        `${deploymentId ? 'waiting for the new deployment' : 'draining'}; ${request.ref.service} was restored to ${shortRevision(plan.previousArn)} at ${plan.previousCount} task(s)`,
-      )
-    }
-    if (!deploymentId) {
-      // Nothing new was started: put the old revision back rather than leave the service at zero.
-      await restoreService(
-        clients,
-        restorePoint,
-        `The ${request.purpose} failed before the new revision was started`,
-      )
-      throw error
-    }
-    clearRestorePoint()
-    const diagnosis = await diagnose(clients, request.ref, began)
-    reportDiagnosis(ctx.report, diagnosis)
-    const why = diagnosis.stoppedTasks[0] ? `\nFirst failed task: ${diagnosis.stoppedTasks[0]}` : ''
-    const message = error instanceof Error ? error.message : String(error)
-    throw new RolloutFailure(`${message}${why}`, { hint: recoveryHint(request, plan, newArn) })
+    throw await afterFailure(ctx, clients, { request, plan, point, budget, attempt, began }, error)
   }
   clearRestorePoint()
+  return outcome(ctx, request, plan, attempt)
+}
 
-  const finishedAt = progress.healthyAt ?? progress.runningAt ?? Date.now()
-  const outcome: DeployOutcome = {
+async function runAttempt(
+  ctx: ActionContext,
+  clients: AwsClients,
+  request: DeployRequest,
+  plan: Plan,
+  target: RolloutTarget,
+  budget: Budget,
+  attempt: Attempt,
+): Promise<void> {
+  if (request.strategy === 'drain') {
+    attempt.drained = await ctx.phase('Drain', () =>
+      drainService(clients, request.ref, budget, { live: plan.live }),
+    )
+  }
+  await tagService(clients, plan.service, { [TAG_PREVIOUS]: plan.previousArn })
+  await ctx.phase('Start', async () => {
+    attempt.updateSentAt = Date.now()
+    const started = await startDeployment(clients, request.ref, target)
+    // From here on the service runs the new revision: a failure must not "restore" over it.
+    attempt.deploymentId = started
+    ctx.output(request.outputs.deployment, started)
+    if (request.waitFor !== 'none') {
+      await waitForDeployment(clients, request.ref, target, started, 'running', budget, attempt.progress)
+    }
+  })
+  if (request.waitFor === 'healthy') {
+    await ctx.phase('Healthy', () =>
+      waitForDeployment(
+        clients,
+        request.ref,
+        target,
+        attempt.deploymentId as string,
+        'healthy',
+        budget,
+        attempt.progress,
+      ),
+    )
+  }
+}
+
+interface FailureContext {
+  request: DeployRequest
+  plan: Plan
+  point: RestorePoint
+  budget: Budget
+  attempt: Attempt
+  began: number
+}
+
+function isCancel(ctx: ActionContext, error: unknown): boolean {
+  return ctx.signal.aborted || error instanceof CancelledError
+}
+
+/** Turns a failed attempt into the error the step ends with, after putting the service in a safe state. */
+async function afterFailure(
+  ctx: ActionContext,
+  clients: AwsClients,
+  f: FailureContext,
+  error: unknown,
+): Promise<Error> {
+  if (isCancel(ctx, error)) return afterCancel(ctx, clients, f)
+  const { request, point } = f
+  const cleanup = cleanupBudget(f.budget, () => request.deadline, ctx.signal)
+  if (!f.attempt.deploymentId) {
+    // Nothing new was started: put the old revision back (drained first) rather than leave it at 0.
+    try {
+      await ctx.phase('Restore', () => restoreService(clients, point, cleanup))
+    } catch (restoreError) {
+      if (isCancel(ctx, restoreError)) return afterCancel(ctx, clients, f)
+      const { line } = await stateNow(clients, request.ref)
+      core.warning(`Could not restore ${request.ref.service} yet: ${errorMessage(restoreError)}`)
+      // The restore point stays: the post step finishes the drain and the restore.
+      return new ActionError(
+        `${errorMessage(error)}\nThe ${request.purpose} failed before ${revisionOf(f.plan.definition.taskDefinitionArn)} was started, and ${revisionOf(point.taskDefinitionArn)} could not be restored within the timeout (${errorMessage(restoreError)}); this step's post step finishes the drain and restores it.\n${line}`,
+        { hint: manualRestoreHint(point), cause: error },
+      )
+    }
+    clearRestorePoint()
+    const { line } = await stateNow(clients, request.ref)
+    return new ActionError(
+      `${errorMessage(error)}\nNothing new was started; ${request.ref.service} was restored to ${revisionOf(point.taskDefinitionArn)} at ${point.desiredCount} task(s).\n${line}`,
+      { hint: error instanceof ActionError ? error.hint : undefined, cause: error },
+    )
+  }
+  clearRestorePoint()
+  return afterRolloutFailure(ctx, clients, f, cleanup, error)
+}
+
+/**
+ * The new revision was started and failed. On a single-writer service the service is scaled to 0
+ * and drained: ECS would otherwise keep starting replacements, each beside the previous one still
+ * stopping on the same volume. Then the diagnosis, and the state as ECS reports it.
+ */
+async function afterRolloutFailure(
+  ctx: ActionContext,
+  clients: AwsClients,
+  f: FailureContext,
+  cleanup: Budget,
+  error: unknown,
+): Promise<Error> {
+  const { request, plan } = f
+  const { service } = request.ref
+  const newRevision = revisionOf(plan.definition.taskDefinitionArn)
+  let stopped = ''
+  if (plan.singleWriter) {
+    try {
+      await ctx.phase('Stop the failed revision', async () => {
+        core.info(`Scaling ${service} to 0: ECS must not start replacements beside the failed task.`)
+        await scaleToZero(clients, request.ref)
+        return drainService(clients, request.ref, cleanup, { scaledDown: true })
+      })
+      const failedTask = error instanceof TaskFailure ? error.task : undefined
+      const replacements = failedTask
+        ? await replacementsOf(clients, request.ref, f.attempt.deploymentId as string, failedTask)
+        : []
+      stopped = `${service} was scaled to 0 and every task is STOPPED${replacements.length ? ` (including ECS's replacement task(s) ${replacements.map((t) => taskId(t.taskArn)).join(', ')}, stopped before they could run long beside it)` : ''}.`
+    } catch (stopError) {
+      if (isCancel(ctx, stopError)) return afterCancel(ctx, clients, f)
+      stopped = `${service} was scaled to 0, but not every task had STOPPED yet (${errorMessage(stopError)}).`
+    }
+  }
+  const diagnosis = await diagnose(clients, request.ref, {
+    since: f.began,
+    revisionArn: plan.definition.taskDefinitionArn as string,
+    stoppedOnPurpose: f.attempt.drained?.stopped ?? new Set(),
+    tracker: f.budget.tracker,
+  })
+  reportDiagnosis(ctx.report, diagnosis)
+  const { line } = await stateNow(clients, request.ref)
+  const cause = firstCauseLine(diagnosis)
+  return new RolloutFailure([errorMessage(error), cause, stopped, line].filter(Boolean).join('\n'), {
+    hint: recoveryHint(request, plan, newRevision),
+  })
+}
+
+function recoveryHint(request: DeployRequest, plan: Plan, newRevision: string): string {
+  const { cluster, service } = request.ref
+  const previous = revisionOf(plan.previousArn)
+  if (request.purpose === 'rollback') {
+    return `No healthy revision is running. Deploy a known-good revision with drain-and-deploy (task-definition: family:revision), or by hand once every task is STOPPED: aws ecs update-service --cluster ${cluster} --service ${service} --task-definition <family:revision> --desired-count ${plan.desiredCount}`
+  }
+  return (
+    `${newRevision} did not become stable; ${previous} is no longer running. Run the rollback action (it drains, then starts the last verified revision), ` +
+    `or by hand once every task is STOPPED: aws ecs update-service --cluster ${cluster} --service ${service} --task-definition ${previous} --desired-count ${plan.previousCount || 1}`
+  )
+}
+
+/**
+ * Cancelled: restore the previous revision the lock-safe way within the time the runner leaves
+ * before its SIGKILL. When the old tasks are still stopping then, nothing is started: the restore
+ * point stays saved and the post step finishes the drain and the restore.
+ */
+async function afterCancel(ctx: ActionContext, clients: AwsClients, f: FailureContext): Promise<Error> {
+  const { point, request } = f
+  const what = f.attempt.deploymentId ? 'waiting for the new deployment' : 'draining'
+  const fallbackKillAt = Date.now() + 10_000
+  const killAt = () => ctx.cancellation.killAt ?? fallbackKillAt
+  const cleanup = cleanupBudget(f.budget, () => killAt() - KILL_MARGIN_MS)
+  const readBack = () => stateNow(clients, request.ref, Math.max(500, killAt() - Date.now() - 1000))
+  saveRestorePoint(point)
+  try {
+    await restoreService(clients, point, cleanup)
+  } catch (error) {
+    const { line } = await readBack()
+    return new CancelledError(
+      what,
+      `Every task must be STOPPED before ${revisionOf(point.taskDefinitionArn)} starts again, and there was no time left before the runner's kill (${errorMessage(error)}): this step's post step finishes the drain and restores ${revisionOf(point.taskDefinitionArn)} at ${point.desiredCount} task(s).\n${line}`,
+    )
+  }
+  clearRestorePoint()
+  const { line } = await readBack()
+  return new CancelledError(
+    what,
+    `${request.ref.service} was restored to ${revisionOf(point.taskDefinitionArn)} at ${point.desiredCount} task(s)${point.drain ? ' after every task had STOPPED' : ''}.\n${line}`,
+  )
+}
+
+function outcome(ctx: ActionContext, request: DeployRequest, plan: Plan, attempt: Attempt): DeployOutcome {
+  const newArn = plan.definition.taskDefinitionArn as string
+  const drained = attempt.drained
+  const finishedAt = attempt.progress.healthyAt ?? attempt.progress.runningAt ?? Date.now()
+  const result: DeployOutcome = {
     taskDefinitionArn: newArn,
     previousTaskDefinitionArn: plan.previousArn,
-    deploymentId: deploymentId as string,
-    taskArns: progress.running.map((t) => t.taskArn as string),
+    deploymentId: attempt.deploymentId as string,
+    taskArns: attempt.progress.running.map((t) => t.taskArn as string),
     drainMs: drained?.ms ?? 0,
-    startMs: request.waitFor === 'none' ? 0 : finishedAt - updateSentAt,
+    startMs: request.waitFor === 'none' ? 0 : finishedAt - attempt.updateSentAt,
     downtimeMs:
       request.strategy === 'drain'
         ? request.waitFor === 'none' || drained?.stopServingAt === undefined
@@ -396,18 +295,23 @@ export async function deploy(
           ? 0
           : undefined,
   }
-  ctx.report.fact('Deployment', outcome.deploymentId)
-  ctx.report.fact('Drain', request.strategy === 'drain' ? formatDuration(outcome.drainMs) : 'none (rolling)')
+  ctx.report.fact('Deployment', result.deploymentId)
+  ctx.report.fact('Drain', request.strategy === 'drain' ? formatDuration(result.drainMs) : 'none (rolling)')
   ctx.report.fact(
     'Start to ' + request.waitFor,
-    request.waitFor === 'none' ? undefined : formatDuration(outcome.startMs),
+    request.waitFor === 'none' ? undefined : formatDuration(result.startMs),
   )
-  if (outcome.downtimeMs !== undefined) ctx.report.fact('Downtime', formatDuration(outcome.downtimeMs))
+  if (request.waitFor === 'healthy' && request.stableForMs > 0)
+    ctx.report.fact('Stable for', formatDuration(request.stableForMs))
+  if (result.downtimeMs !== undefined) ctx.report.fact('Downtime', formatDuration(result.downtimeMs))
   const timings = [
-    request.strategy === 'drain' ? `drain ${toSeconds(outcome.drainMs)}s` : '',
-    `start ${toSeconds(outcome.startMs)}s`,
+    request.strategy === 'drain' ? `drain ${toSeconds(result.drainMs)}s` : '',
+    `start ${toSeconds(result.startMs)}s`,
+    request.waitFor === 'healthy' && request.stableForMs > 0
+      ? `then stable for ${formatDuration(request.stableForMs)}`
+      : '',
   ]
   const state = { healthy: 'healthy', running: 'running', none: 'deploying' }[request.waitFor]
   core.info(`${shortRevision(newArn)} is ${state} (${timings.filter(Boolean).join(', ')}).`)
-  return outcome
+  return result
 }

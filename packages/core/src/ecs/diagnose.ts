@@ -4,22 +4,46 @@ import * as core from '@actions/core'
 import type { Report } from '../report.ts'
 import { errorMessage } from '../errors.ts'
 import type { AwsClients } from './clients.ts'
+import { containersRan } from './rollout.ts'
 import { describeService, eventsSince, type ServiceRef } from './service.ts'
-import { describeStoppedTask, describeTasks, listServiceTasks, taskId } from './tasks.ts'
+import { revisionOf } from './service-state.ts'
+import { describeStoppedTask, describeTasks, listServiceTasks, taskId, type TaskTracker } from './tasks.ts'
 
 const LOG_LINES = 50
+/** Logs of this many failed tasks besides the first cause: enough to see a pattern, not a flood. */
+const MORE_LOGS = 2
+
+export interface FailedTask {
+  task: Task
+  /** The stopped-task line, the same in the log and the summary. */
+  line: string
+  /** Set when ECS started this task while another task still held the volume. */
+  heldBy?: Task
+}
 
 export interface Diagnosis {
   events: string[]
-  stoppedTasks: string[]
+  /** The earliest failure of a new-revision task that was not a consequence of another. */
+  firstCause?: FailedTask & { check?: string }
+  /** Every failed task since the deploy began, oldest first, each labelled. */
+  failedTasks: string[]
   logs: { title: string; lines: string }[]
 }
 
-/** A stopped task worth showing: it failed, rather than being stopped on purpose by the drain. */
-function failedTask(task: Task, since: number): boolean {
-  if ((task.stoppedAt?.getTime() ?? 0) < since - 1000) return false
+export interface DiagnosisScope {
+  /** Epoch ms the deploy began: older events and tasks are not this deploy's. */
+  since: number
+  /** The revision being deployed: its tasks' failures are the candidates for the cause. */
+  revisionArn: string
+  /** Tasks the suite stopped on purpose (the drain): never failures. */
+  stoppedOnPurpose: Set<string>
+  tracker?: TaskTracker
+}
+
+/** A stopped task that failed, rather than being stopped on purpose by the drain or a scale-down. */
+function failed(task: Task): boolean {
   const containerFailed = (task.containers ?? []).some(
-    (c) => (c.exitCode !== undefined && c.exitCode !== 0) || c.reason,
+    (c) => (typeof c.exitCode === 'number' && c.exitCode !== 0) || c.reason,
   )
   // ECS stops an unhealthy task itself (ServiceSchedulerInitiated), so its containers exit cleanly.
   const unhealthy = /health check/i.test(task.stoppedReason ?? '')
@@ -29,6 +53,30 @@ function failedTask(task: Task, since: number): boolean {
     task.stopCode === 'EssentialContainerExited' ||
     task.stopCode === 'TaskFailedToStart'
   )
+}
+
+const time = (date: Date | undefined) => date?.getTime()
+
+/** When the task's containers got the volume: they start after the image pull. */
+function containersStartedAt(task: Task): number | undefined {
+  return time(task.pullStoppedAt) ?? time(task.startedAt) ?? time(task.createdAt)
+}
+
+/** When its containers let go of the volume (they exit before the task reaches STOPPED). */
+function containersEndedAt(task: Task): number | undefined {
+  return time(task.executionStoppedAt) ?? time(task.stoppedAt)
+}
+
+/** The other task whose containers ran on the service's volume when this one's started, if any. */
+function holderOf(task: Task, all: Task[]): Task | undefined {
+  const start = containersStartedAt(task)
+  if (start === undefined || !containersRan(task)) return undefined
+  return all.find((other) => {
+    if (other.taskArn === task.taskArn || !containersRan(other)) return false
+    const from = containersStartedAt(other)
+    const to = containersEndedAt(other)
+    return from !== undefined && from < start && (to === undefined || to > start)
+  })
 }
 
 async function containerLog(
@@ -57,41 +105,114 @@ async function containerLog(
   }
 }
 
+/** The log tails of a task's containers: the failed ones, or all of them when none failed (a health check). */
+async function taskLogs(
+  clients: AwsClients,
+  task: Task,
+  definitions: Map<string, ContainerDefinition[]>,
+  label: string,
+): Promise<Diagnosis['logs']> {
+  const arn = task.taskDefinitionArn as string
+  if (!definitions.has(arn)) {
+    const reply = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))
+    definitions.set(arn, reply.taskDefinition?.containerDefinitions ?? [])
+  }
+  const containers = task.containers ?? []
+  const failing = containers.filter((c) => (typeof c.exitCode === 'number' && c.exitCode !== 0) || c.reason)
+  const logs: Diagnosis['logs'] = []
+  for (const container of failing.length > 0 ? failing : containers) {
+    const definition = definitions.get(arn)?.find((c) => c.name === container.name)
+    const log = definition ? await containerLog(clients, task, definition) : ''
+    if (log)
+      logs.push({
+        title: `${label}: last ${LOG_LINES} log lines of ${container.name} in task ${taskId(task.taskArn)}`,
+        lines: log,
+      })
+  }
+  return logs
+}
+
 /**
- * Gathers why a deploy failed: service events since it began, each failed task's stoppedReason and
- * exit codes, and the last log lines of each failed container that logs to CloudWatch. Never
- * throws: a diagnosis that fails must not hide the failure it explains.
+ * The failing health check ECS named in its events for a task, e.g. "(task 1a2b) (port 8000) is
+ * unhealthy in (target-group arn) due to (reason Health checks failed with these codes: [503])".
  */
-export async function diagnose(clients: AwsClients, ref: ServiceRef, since: number): Promise<Diagnosis> {
-  const diagnosis: Diagnosis = { events: [], stoppedTasks: [], logs: [] }
+export function failedCheckInEvents(messages: string[], id: string): string | undefined {
+  for (const message of messages) {
+    if (!message.includes(`(task ${id})`)) continue
+    const lb = /\(port (\d+)\) is unhealthy in \(target-group ([^)]+)\) due to \(reason (.*?)\)\.?$/.exec(
+      message,
+    )
+    if (lb)
+      return `load balancer target group ${lb[2]?.split('/').slice(-2, -1)[0] ?? lb[2]} on port ${lb[1]}: ${lb[3]}`
+    if (/failed container health checks/.test(message)) return 'its container health check failed'
+  }
+  return undefined
+}
+
+function labelled(failure: FailedTask, cause: FailedTask | undefined): string {
+  const notes: string[] = []
+  if (failure === cause) notes.push('first cause')
+  if (failure.heldBy) {
+    notes.push(
+      `consequence: ECS started it while task ${taskId(failure.heldBy.taskArn)} (${revisionOf(failure.heldBy.taskDefinitionArn)}) still held the volume`,
+    )
+  }
+  return notes.length > 0 ? `${failure.line} ← ${notes.join('; ')}` : failure.line
+}
+
+/**
+ * Gathers why a deploy failed, leading with the first cause: the earliest failure of a task of the
+ * new revision that was not itself a consequence (a replacement ECS started beside a task still
+ * holding the volume, which dies "database is locked"). Then every failed task, labelled; the
+ * service events since the deploy began; the log tails of the cause and a few others. Tasks the
+ * drain stopped never count. Never throws: a diagnosis that fails must not hide the failure.
+ */
+export async function diagnose(
+  clients: AwsClients,
+  ref: ServiceRef,
+  scope: DiagnosisScope,
+): Promise<Diagnosis> {
+  const diagnosis: Diagnosis = { events: [], failedTasks: [], logs: [] }
   try {
     const service = await describeService(clients, ref)
-    diagnosis.events = eventsSince(service, since).map(
-      (e) => `${e.createdAt?.toISOString().slice(11, 19)} ${e.message}`,
-    )
-    const stoppedArns = await listServiceTasks(clients, ref, ['STOPPED'])
-    // Oldest first: the first failure is usually the cause, later ones its consequences.
-    const failed = (await describeTasks(clients, ref.cluster, stoppedArns))
-      .filter((t) => failedTask(t, since))
-      .sort((a, b) => (a.stoppedAt?.getTime() ?? 0) - (b.stoppedAt?.getTime() ?? 0))
-    diagnosis.stoppedTasks = failed.map(describeStoppedTask)
+    const events = eventsSince(service, scope.since)
+    diagnosis.events = events.map((e) => `${e.createdAt?.toISOString().slice(11, 19)} ${e.message}`)
+    const arns = await listServiceTasks(clients, ref, ['RUNNING', 'STOPPED'])
+    const all = await describeTasks(clients, ref.cluster, arns)
+    const failures: FailedTask[] = all
+      .filter(
+        (t) =>
+          t.lastStatus === 'STOPPED' &&
+          (time(t.stoppedAt) ?? 0) >= scope.since - 1000 &&
+          !scope.stoppedOnPurpose.has(t.taskArn as string) &&
+          failed(t),
+      )
+      .sort((a, b) => (time(a.stoppedAt) ?? 0) - (time(b.stoppedAt) ?? 0))
+      .map((task) => {
+        const heldBy = holderOf(task, all)
+        return { task, line: describeStoppedTask(task), ...(heldBy ? { heldBy } : {}) }
+      })
+    const ofRevision = failures.filter((f) => f.task.taskDefinitionArn === scope.revisionArn)
+    // A launch that never ran (an image pull ECS retried) explains less than a task that ran and died.
+    const cause =
+      ofRevision.find((f) => !f.heldBy && containersRan(f.task)) ??
+      ofRevision.find((f) => !f.heldBy) ??
+      ofRevision[0] ??
+      failures[0]
+    if (cause) {
+      const check =
+        failedCheckInEvents(events.map((e) => e.message ?? '').reverse(), taskId(cause.task.taskArn)) ??
+        scope.tracker?.lastFailedCheck.get(cause.task.taskArn as string)
+      diagnosis.firstCause = { ...cause, ...(check ? { check } : {}) }
+    }
+    diagnosis.failedTasks = failures.map((f) => labelled(f, cause))
+
     const definitions = new Map<string, ContainerDefinition[]>()
-    for (const task of failed.slice(0, 5)) {
-      const arn = task.taskDefinitionArn as string
-      if (!definitions.has(arn)) {
-        const reply = await clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn }))
-        definitions.set(arn, reply.taskDefinition?.containerDefinitions ?? [])
-      }
-      for (const container of task.containers ?? []) {
-        if (container.exitCode === 0 && !container.reason) continue
-        const definition = definitions.get(arn)?.find((c) => c.name === container.name)
-        const log = definition ? await containerLog(clients, task, definition) : ''
-        if (log)
-          diagnosis.logs.push({
-            title: `Last ${LOG_LINES} log lines of ${container.name} in task ${taskId(task.taskArn)}`,
-            lines: log,
-          })
-      }
+    if (cause) diagnosis.logs.push(...(await taskLogs(clients, cause.task, definitions, 'First cause')))
+    for (const other of failures.filter((f) => f !== cause).slice(0, MORE_LOGS)) {
+      diagnosis.logs.push(
+        ...(await taskLogs(clients, other.task, definitions, other.heldBy ? 'Consequence' : 'Also failed')),
+      )
     }
   } catch (error) {
     diagnosis.events.push(`(could not gather everything: ${errorMessage(error)})`)
@@ -99,23 +220,32 @@ export async function diagnose(clients: AwsClients, ref: ServiceRef, since: numb
   return diagnosis
 }
 
-/** Puts a diagnosis in a log group and in the job summary. */
+/** The first cause in one line, for the failure message. */
+export function firstCauseLine(diagnosis: Diagnosis): string {
+  const cause = diagnosis.firstCause
+  if (!cause) return ''
+  return `First cause: ${cause.line}${cause.check ? `; last failing health check: ${cause.check}` : ''}`
+}
+
+/** Puts a diagnosis in a log group and in the job summary, the same lines in both. */
 export function reportDiagnosis(report: Report, diagnosis: Diagnosis): void {
-  core.startGroup('Why it failed: service events, stopped tasks, container logs')
+  core.startGroup('Why it failed: first cause, failed tasks, service events, container logs')
+  if (diagnosis.firstCause) core.info(firstCauseLine(diagnosis))
+  core.info('Tasks that failed (oldest first):')
+  for (const line of diagnosis.failedTasks.length ? diagnosis.failedTasks : ['(none)']) core.info(`  ${line}`)
   core.info('Service events since the deploy began:')
   for (const line of diagnosis.events.length ? diagnosis.events : ['(none)']) core.info(`  ${line}`)
-  core.info('Tasks that failed:')
-  for (const line of diagnosis.stoppedTasks.length ? diagnosis.stoppedTasks : ['(none)'])
-    core.info(`  ${line}`)
   for (const log of diagnosis.logs) {
     core.info(`--- ${log.title} ---`)
     core.info(log.lines)
   }
   core.endGroup()
-  if (diagnosis.stoppedTasks.length)
-    report.section('Tasks that failed', diagnosis.stoppedTasks.join('\n'), { open: true })
+  if (diagnosis.firstCause)
+    report.section('First cause', firstCauseLine(diagnosis).replace(/^First cause: /, ''), { open: true })
+  if (diagnosis.failedTasks.length)
+    report.section('Tasks that failed (oldest first)', diagnosis.failedTasks.join('\n'), { open: true })
   report.section('Service events since the deploy began', diagnosis.events.join('\n') || '(none)', {
-    open: diagnosis.stoppedTasks.length === 0,
+    open: diagnosis.failedTasks.length === 0,
   })
   for (const log of diagnosis.logs) report.section(log.title, log.lines)
 }

@@ -3,10 +3,11 @@ import * as core from '@actions/core'
 import { aws } from '../aws/errors.ts'
 import { formatDuration } from '../time.ts'
 import { waitFor } from '../wait.ts'
-import type { AwsClients } from './clients.ts'
-import { tolerateThrottling, type PollSettings } from './poll.ts'
+import type { Budget } from './budget.ts'
+import type { EcsAccess } from './clients.ts'
+import { tolerateThrottling } from './poll.ts'
 import type { ServiceRef } from './service.ts'
-import { describeTasks, isStopped, listServiceTasks, taskId, type TaskTracker } from './tasks.ts'
+import { describeTasks, isStopped, listServiceTasks, taskId } from './tasks.ts'
 
 export interface DrainResult {
   ms: number
@@ -15,6 +16,8 @@ export interface DrainResult {
    * deregisters the tasks from the load balancer at once.
    */
   stopServingAt: number | undefined
+  /** Every task this drain saw stop: stopped on purpose, so never a failure in a diagnosis. */
+  stopped: Set<string>
 }
 
 /**
@@ -22,7 +25,7 @@ export interface DrainResult {
  * seen STOPPED (the last hour's history) are remembered in `stopped` and not described again.
  */
 export async function liveServiceTasks(
-  clients: AwsClients,
+  clients: EcsAccess,
   ref: ServiceRef,
   stopped: Set<string> = new Set(),
 ): Promise<Task[]> {
@@ -34,42 +37,56 @@ export async function liveServiceTasks(
   return tasks.filter((t) => !isStopped(t))
 }
 
-/**
- * Scales the service to zero and waits until every one of its tasks is STOPPED: not merely out of
- * runningCount (DEACTIVATING and STOPPING tasks still have their containers, and their locks).
- * New stragglers (a task ECS was starting as we scaled down) are picked up by re-listing.
- */
-export async function drainService(
-  clients: AwsClients,
-  ref: ServiceRef,
-  /** The live tasks the preflight listed; anything that appeared since is found by re-listing. */
-  live: Task[],
-  options: { deadline: number; signal: AbortSignal; poll: PollSettings; tracker: TaskTracker },
-): Promise<DrainResult> {
-  const started = Date.now()
-  const tracked = new Map<string, Task>()
-  const alreadyStopped = new Set<string>()
-  for (const task of live) tracked.set(task.taskArn as string, task)
-  options.tracker.observe([...tracked.values()])
-  core.info(`Scaling ${ref.service} to 0; waiting for ${tracked.size} task(s) to reach STOPPED.`)
+export async function scaleToZero(clients: EcsAccess, ref: ServiceRef): Promise<void> {
   await aws(`scaling ${ref.service} to 0`, () =>
     clients.ecs.send(
       new UpdateServiceCommand({ cluster: ref.cluster, service: ref.service, desiredCount: 0 }),
     ),
   )
+}
+
+/**
+ * Scales the service to zero and waits until every one of its tasks is STOPPED: not merely out of
+ * runningCount (DEACTIVATING and STOPPING tasks still have their containers, and their locks).
+ * Every revision switch goes through here: deploy, rollback, the restore after a cancel, and the
+ * stop after a failed task. Stragglers (a task ECS was starting as we scaled down) are picked up
+ * by re-listing, always once more before the drain is declared done.
+ */
+export async function drainService(
+  clients: EcsAccess,
+  ref: ServiceRef,
+  budget: Budget,
+  known: {
+    /** The live tasks a caller already listed; anything else is found by listing. */
+    live?: Task[]
+    /** The service is at desired count 0 already: no scale-down to send. */
+    scaledDown?: boolean
+  } = {},
+): Promise<DrainResult> {
+  const started = Date.now()
+  const tracked = new Map<string, Task>()
+  const seenStopped = new Set<string>()
+  const live = known.live ?? (await liveServiceTasks(clients, ref, seenStopped))
+  for (const task of live) tracked.set(task.taskArn as string, task)
+  budget.tracker.observe([...tracked.values()])
+  if (known.scaledDown) {
+    core.info(`${ref.service} is at 0 already; waiting for ${tracked.size} task(s) to reach STOPPED.`)
+  } else {
+    core.info(`Scaling ${ref.service} to 0; waiting for ${tracked.size} task(s) to reach STOPPED.`)
+    await scaleToZero(clients, ref)
+  }
 
   let polls = 0
   await waitFor({
     what: `every task of ${ref.service} to reach STOPPED`,
-    deadline: options.deadline,
-    signal: options.signal,
-    interval: options.poll,
+    deadline: budget.deadline,
+    signal: budget.signal,
+    interval: budget.poll,
     observe: tolerateThrottling(async () => {
       polls++
-      // Re-list every few polls, and always before declaring the drain done.
       const alive = [...tracked.values()].filter((t) => !isStopped(t))
       if (alive.length === 0 || polls % 5 === 0) {
-        for (const task of await liveServiceTasks(clients, ref, alreadyStopped)) {
+        for (const task of await liveServiceTasks(clients, ref, seenStopped)) {
           if (!tracked.has(task.taskArn as string))
             core.info(`  task ${taskId(task.taskArn)} appeared while draining`)
           tracked.set(task.taskArn as string, task)
@@ -78,10 +95,10 @@ export async function drainService(
       const pending = [...tracked.values()].filter((t) => !isStopped(t)).map((t) => t.taskArn as string)
       for (const task of await describeTasks(clients, ref.cluster, pending)) {
         tracked.set(task.taskArn as string, task)
-        if (isStopped(task)) alreadyStopped.add(task.taskArn as string)
+        if (isStopped(task)) seenStopped.add(task.taskArn as string)
       }
       const tasks = [...tracked.values()]
-      options.tracker.observe(tasks)
+      budget.tracker.observe(tasks)
       const notStopped = tasks.filter((t) => !isStopped(t))
       if (notStopped.length === 0) return { done: true, value: undefined }
       return {
@@ -95,5 +112,6 @@ export async function drainService(
   return {
     ms,
     stopServingAt: live.some((t) => t.lastStatus === 'RUNNING') ? started : undefined,
+    stopped: new Set(tracked.keys()),
   }
 }

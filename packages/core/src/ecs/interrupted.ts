@@ -1,18 +1,46 @@
 import * as core from '@actions/core'
+import { ActionError, errorMessage } from '../errors.ts'
 import type { ActionContext } from '../run.ts'
-import { readRestorePoint } from './restore-point.ts'
+import { clearRestorePoint, readRestorePoint, type RestorePoint } from './restore-point.ts'
+
+/** Time the post step gives the drain: twice the expected drain and a minute, 2 to 30 minutes. */
+function postRestoreMs(point: RestorePoint): number {
+  return Math.min(30 * 60_000, Math.max(2 * 60_000, 2 * point.drainSeconds * 1000 + 60_000))
+}
 
 /**
- * Post step of the deploying actions: when the main step was killed after changing the service
- * but before it could restore or report (the runner's SIGKILL after a cancel), put the previous
- * revision back. A main step that ended on its own left no restore point.
+ * Post step of the deploying actions: when the main step ended without putting the service back
+ * (killed by the runner after a cancel, or out of time while old tasks were still stopping), finish
+ * it here: drain every task to STOPPED, then start the previous revision. A main step that ended in
+ * a state it reported itself left no restore point.
  */
 export async function restoreAfterInterruption(ctx: ActionContext): Promise<void> {
   const point = readRestorePoint()
   if (!point) return
-  core.warning(`The main step ended while changing ${point.service} and could not restore it; restoring now.`)
+  const revision = point.taskDefinitionArn.split('/').pop()
+  core.warning(
+    `The main step ended before ${point.service} was back on ${revision}; restoring it now${point.drain ? ' (every task is drained to STOPPED first)' : ''}.`,
+  )
   const { createClients } = await import('./clients.ts')
-  const { restoreService } = await import('./restore.ts')
-  await restoreService(createClients(point.region), point, 'The deploy step was interrupted')
-  ctx.report.headline = `restored ${point.service} to ${point.taskDefinitionArn.split('/').pop()} at ${point.desiredCount} task(s)`
+  const { createBudget } = await import('./budget.ts')
+  const { restoreService, manualRestoreHint } = await import('./restore.ts')
+  const { stateNow } = await import('./service-state.ts')
+  const clients = createClients(point.region)
+  const ref = { cluster: point.cluster, service: point.service }
+  try {
+    await restoreService(clients, point, createBudget(Date.now() + postRestoreMs(point), ctx.signal))
+  } catch (error) {
+    const { line } = await stateNow(clients, ref)
+    throw new ActionError(
+      `Could not restore ${point.service} to ${revision}: ${errorMessage(error)}\n${line}`,
+      {
+        hint: manualRestoreHint(point),
+      },
+    )
+  }
+  clearRestorePoint()
+  const { line } = await stateNow(clients, ref)
+  core.info(line)
+  ctx.report.headline = `restored ${point.service} to ${revision} at ${point.desiredCount} task(s)`
+  ctx.report.fact('State after the restore', line.replace(/^State now \(read back from ECS\): /, ''))
 }

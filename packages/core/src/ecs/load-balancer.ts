@@ -15,6 +15,8 @@ export interface TargetHealth {
   healthy: number
   /** One line per target that is not healthy (draining ones excepted). */
   notReady: string[]
+  /** Each target that is not draining: its id (a task's IP with awsvpc), state and ELB's reason. */
+  targets: { id: string; port: number | undefined; state: string; why: string | undefined }[]
 }
 
 /**
@@ -27,18 +29,22 @@ export async function readTargetHealth(
 ): Promise<TargetHealth> {
   let healthy = Number.MAX_SAFE_INTEGER
   const notReady: string[] = []
+  const targets: TargetHealth['targets'] = []
   for (const arn of targetGroups) {
     const reply = await aws('reading target health', () =>
       clients.elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn })),
     )
     const current = (reply.TargetHealthDescriptions ?? []).filter((t) => t.TargetHealth?.State !== 'draining')
     healthy = Math.min(healthy, current.filter((t) => t.TargetHealth?.State === 'healthy').length)
-    for (const t of current.filter((t) => t.TargetHealth?.State !== 'healthy')) {
+    for (const t of current) {
       const why = t.TargetHealth?.Description ?? t.TargetHealth?.Reason
+      const state = t.TargetHealth?.State ?? 'unknown'
+      targets.push({ id: t.Target?.Id ?? '?', port: t.Target?.Port, state, why })
+      if (state === 'healthy') continue
       notReady.push(
         `target ${t.Target?.Id}:${t.Target?.Port} ${t.TargetHealth?.State}${why ? ` (${why})` : ''}`,
       )
     }
   }
-  return { healthy: targetGroups.length === 0 ? 0 : healthy, notReady }
+  return { healthy: targetGroups.length === 0 ? 0 : healthy, notReady, targets }
 }

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import type { Observation } from '../wait.ts'
-import { awsErrorName } from '../aws/errors.ts'
+import { isThrottling } from '../aws/errors.ts'
 
 /**
  * How deploy waits poll: about once a second while things move, backing off to 1.8 s while
@@ -13,13 +13,6 @@ export interface PollSettings {
 }
 
 export const DEPLOY_POLL: PollSettings = { minMs: 1000, maxMs: 1800, factor: 1.25 }
-
-const THROTTLING = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-])
 
 /**
  * Wraps an observation so that throttling which outlasted the SDK's own retries counts as "nothing
@@ -34,7 +27,7 @@ export function tolerateThrottling<T>(observe: () => Promise<Observation<T>>): (
       return observation
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause ?? error
-      if (!THROTTLING.has(awsErrorName(cause) ?? '')) throw error
+      if (!isThrottling(cause)) throw error
       core.debug(`Throttled by AWS while polling; trying again (${(cause as Error).message})`)
       return { done: false, progress: last }
     }

@@ -1,15 +1,40 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs'
 import * as core from '@actions/core'
 import { aws } from '../aws/errors.ts'
-import type { AwsClients } from './clients.ts'
-import { clearRestorePoint, type RestorePoint } from './restore-point.ts'
+import type { Budget } from './budget.ts'
+import type { EcsAccess } from './clients.ts'
+import { drainService } from './drain.ts'
+import type { RestorePoint } from './restore-point.ts'
+import { readServiceState, revisionOf, type ServiceState } from './service-state.ts'
+
+/** Already back: the restore point's revision and count, and no task of another revision alive. */
+function isRestored(state: ServiceState, point: RestorePoint): boolean {
+  return (
+    state.service.taskDefinition === point.taskDefinitionArn &&
+    state.service.desiredCount === point.desiredCount &&
+    state.alive.every((t) => t.taskDefinitionArn === point.taskDefinitionArn && t.desiredStatus === 'RUNNING')
+  )
+}
 
 /**
- * Puts the service back on its previous revision at its previous count, so a cancelled step never
- * leaves it silently at zero. One UpdateService call: fast enough for the runner's cancel window.
+ * Puts the service back on the restore point's revision at its count. When the point says drain
+ * (a single-writer service), the service is first scaled to 0 and every task, of whatever revision,
+ * waited on until STOPPED: the old revision never starts beside a task that still holds the volume.
+ * When the budget ends first, the drain's timeout is thrown and nothing has been started.
  */
-export async function restoreService(clients: AwsClients, point: RestorePoint, why: string): Promise<void> {
-  const revision = point.taskDefinitionArn.split('/').pop()
+export async function restoreService(clients: EcsAccess, point: RestorePoint, budget: Budget): Promise<void> {
+  const ref = { cluster: point.cluster, service: point.service }
+  const revision = revisionOf(point.taskDefinitionArn)
+  const state = await readServiceState(clients, ref)
+  if (isRestored(state, point)) {
+    core.info(`${point.service} is already on ${revision} at ${point.desiredCount} task(s).`)
+    return
+  }
+  if (point.drain)
+    await drainService(clients, ref, budget, {
+      live: state.alive,
+      scaledDown: state.service.desiredCount === 0,
+    })
   await aws(`restoring ${point.service} to ${revision}`, () =>
     clients.ecs.send(
       new UpdateServiceCommand({
@@ -20,9 +45,16 @@ export async function restoreService(clients: AwsClients, point: RestorePoint, w
       }),
     ),
   )
-  core.warning(
-    `${why}: restored ${point.service} to ${revision} at ${point.desiredCount} task(s). ECS is starting it now; ` +
-      'if an old task is still stopping, the first new one may fail once with "database is locked" and be replaced.',
+  core.info(
+    `Restored ${point.service} to ${revision} at ${point.desiredCount} task(s)${point.drain ? ' after every task had STOPPED' : ''}.`,
   )
-  clearRestorePoint()
+}
+
+/** What to run by hand when a restore could not finish. */
+export function manualRestoreHint(point: RestorePoint): string {
+  const { cluster, service } = point
+  return (
+    `${point.drain ? `Wait until no task of ${service} is left but STOPPED (aws ecs list-tasks --cluster ${cluster} --service-name ${service}; stopping tasks show up with --desired-status STOPPED), then run: ` : 'Run: '}` +
+    `aws ecs update-service --cluster ${cluster} --service ${service} --task-definition ${revisionOf(point.taskDefinitionArn)} --desired-count ${point.desiredCount}`
+  )
 }

@@ -2,17 +2,61 @@ import { UpdateServiceCommand, type Service, type Task } from '@aws-sdk/client-e
 import * as core from '@actions/core'
 import { ActionError } from '../errors.ts'
 import { aws } from '../aws/errors.ts'
+import { formatDuration } from '../time.ts'
 import { waitFor } from '../wait.ts'
+import type { Budget } from './budget.ts'
 import type { AwsClients } from './clients.ts'
 import { readTargetHealth, targetGroupsOf } from './load-balancer.ts'
-import { tolerateThrottling, type PollSettings } from './poll.ts'
+import { tolerateThrottling } from './poll.ts'
 import { describeService, type ServiceRef } from './service.ts'
-import { describeStoppedTask, describeTasks, listDeploymentTasks, taskId, type TaskTracker } from './tasks.ts'
+import { describeStopping, describeTasks, listDeploymentTasks, taskId } from './tasks.ts'
 
 export type WaitFor = 'healthy' | 'running' | 'none'
 
 /** Why a rollout failed, with the kind of failure a summary can name. */
 export class RolloutFailure extends ActionError {}
+
+/** A task of the new deployment stopped (or was replaced) before the deployment was stable. */
+export class TaskFailure extends RolloutFailure {
+  readonly task: Task | undefined
+
+  constructor(message: string, task: Task | undefined) {
+    super(message)
+    this.task = task
+  }
+}
+
+/** When ECS decided to stop the task: the order in which tasks failed. */
+export function stopDecidedAt(task: Task): number {
+  return (task.stoppingAt ?? task.stoppedAt ?? task.createdAt)?.getTime() ?? 0
+}
+
+/** The tasks ECS started for the deployment after `failed` began to stop: its replacements. */
+export async function replacementsOf(
+  clients: AwsClients,
+  ref: ServiceRef,
+  deploymentId: string,
+  failed: Task,
+): Promise<Task[]> {
+  const arns = (
+    await Promise.all([
+      listDeploymentTasks(clients, ref, deploymentId, 'STOPPED'),
+      listDeploymentTasks(clients, ref, deploymentId, 'RUNNING'),
+    ])
+  ).flat()
+  const tasks = await describeTasks(clients, ref.cluster, [...new Set(arns)])
+  return tasks.filter(
+    (t) => t.taskArn !== failed.taskArn && (t.createdAt?.getTime() ?? 0) >= stopDecidedAt(failed),
+  )
+}
+
+/**
+ * Whether any container of the task ran. One that never did (image pull failed, secret missing)
+ * opened no file and held no lock: ECS may retry it without anything overlapping.
+ */
+export function containersRan(task: Task): boolean {
+  return task.startedAt !== undefined || (task.containers ?? []).some((c) => typeof c.exitCode === 'number')
+}
 
 export interface RolloutTarget {
   taskDefinitionArn: string
@@ -21,6 +65,13 @@ export interface RolloutTarget {
   forceNewDeployment: boolean
   /** Whether task health means something (an essential container defines a health check). */
   healthChecked: boolean
+  /**
+   * Single-writer: the first new task whose containers ran and that stops ends the attempt at once,
+   * since ECS starts its replacement while it is still stopping, on the same volume.
+   */
+  singleWriter: boolean
+  /** `healthy` holds only once the new tasks stayed healthy, unchanged, for this long. */
+  stableForMs: number
 }
 
 /** Failed launches after which ECS's circuit breaker gives up: half the desired count, 3 to 200. */
@@ -61,10 +112,12 @@ export interface RolloutProgress {
 }
 
 /**
- * Waits for the deployment to reach `until`: its tasks RUNNING, or fully healthy (rollout
- * COMPLETED, the old deployment gone, every new task HEALTHY where a health check is defined, and
- * the load balancer's targets healthy). A circuit-breaker rollback, a FAILED rollout, or new tasks
- * that keep stopping are failures, never successes.
+ * Waits for the deployment to reach `until`: its tasks RUNNING, or healthy and stable (rollout
+ * COMPLETED, the old deployment gone, every new task HEALTHY where a health check is defined, the
+ * load balancer's targets healthy, and all of that unchanged for `stableForMs`: no task stopping,
+ * none replaced, none turning unhealthy). A circuit-breaker rollback, a FAILED rollout, new tasks
+ * that keep stopping, and in single-writer mode the first new task that ran and stopped are
+ * failures, never successes.
  */
 export async function waitForDeployment(
   clients: AwsClients,
@@ -72,28 +125,59 @@ export async function waitForDeployment(
   target: RolloutTarget,
   deploymentId: string,
   until: 'running' | 'healthy',
-  options: {
-    deadline: number
-    signal: AbortSignal
-    poll: PollSettings
-    tracker: TaskTracker
-    progress: RolloutProgress
-  },
+  budget: Budget,
+  progress: RolloutProgress,
 ): Promise<void> {
   const reportedStops = new Set<string>()
   const threshold = failureThreshold(target.desiredCount)
   const revision = target.taskDefinitionArn.split('/').pop()
+  /** The healthy tasks the stability window watches, and since when. */
+  let stable: { since: number; tasks: string[] } | undefined
   await waitFor({
     what:
       until === 'healthy'
-        ? `${revision} to be healthy`
+        ? `${revision} to be healthy${target.stableForMs > 0 ? ` and stay so for ${formatDuration(target.stableForMs)}` : ''}`
         : `${target.desiredCount} task(s) of ${revision} to be RUNNING`,
-    deadline: options.deadline,
-    signal: options.signal,
-    interval: options.poll,
-    onProgress: (progress) => core.info(`  ${progress}`),
+    deadline: budget.deadline,
+    signal: budget.signal,
+    interval: budget.poll,
+    onProgress: (text) => core.info(`  ${text}`),
     observe: tolerateThrottling(async () => {
-      const service = await describeService(clients, ref)
+      // Three round trips a poll, the stopped tasks in the first: once a task of a single-writer
+      // service has failed, every second until the scale-down is a second ECS may overlap it.
+      const [stoppedArns, runningArns, service] = await Promise.all([
+        listDeploymentTasks(clients, ref, deploymentId, 'STOPPED'),
+        listDeploymentTasks(clients, ref, deploymentId, 'RUNNING'),
+        describeService(clients, ref),
+      ])
+      const described = await describeTasks(clients, ref.cluster, [
+        ...stoppedArns.filter((arn) => !reportedStops.has(arn)),
+        ...runningArns,
+      ])
+      const stopped = described.filter((t) => stoppedArns.includes(t.taskArn as string))
+      const tasks = described.filter((t) => runningArns.includes(t.taskArn as string))
+      for (const task of stopped.sort((a, b) => stopDecidedAt(a) - stopDecidedAt(b))) {
+        const ran = containersRan(task)
+        // Whether a task still stopping ran its containers is only certain once it is STOPPED.
+        if (!ran && task.lastStatus !== 'STOPPED') continue
+        reportedStops.add(task.taskArn as string)
+        budget.tracker.observe([task])
+        if (stable) {
+          throw new TaskFailure(
+            `New ${describeStopping(task)}, ${formatDuration(Date.now() - stable.since)} after ${revision} had turned healthy: not stable.`,
+            task,
+          )
+        }
+        if (target.singleWriter && ran) {
+          throw new TaskFailure(
+            `New ${describeStopping(task)}. On a single-writer service the first failed task ends the attempt: ECS would start its replacement while it still holds the volume.`,
+            task,
+          )
+        }
+        core.warning(
+          `New ${describeStopping(task)}${ran ? '' : ' (its containers never ran, so it held no lock; ECS may try again)'}`,
+        )
+      }
       const deployment = service.deployments?.find((d) => d.id === deploymentId)
       const primary = service.deployments?.find((d) => d.status === 'PRIMARY')
       if (deployment?.rolloutState === 'FAILED' || !deployment || deployment.status !== 'PRIMARY') {
@@ -109,16 +193,6 @@ export async function waitForDeployment(
         )
       }
 
-      const stoppedArns = await listDeploymentTasks(clients, ref, deploymentId, 'STOPPED')
-      const stopped = await describeTasks(
-        clients,
-        ref.cluster,
-        stoppedArns.filter((arn) => !reportedStops.has(arn)),
-      )
-      for (const task of stopped) {
-        reportedStops.add(task.taskArn as string)
-        core.warning(`New ${describeStoppedTask(task)}`)
-      }
       if (
         reportedStops.size >= threshold &&
         !service.deploymentConfiguration?.deploymentCircuitBreaker?.enable
@@ -128,14 +202,12 @@ export async function waitForDeployment(
         )
       }
 
-      const runningArns = await listDeploymentTasks(clients, ref, deploymentId, 'RUNNING')
-      const tasks = await describeTasks(clients, ref.cluster, runningArns)
-      options.tracker.observe(tasks)
+      budget.tracker.observe(tasks)
       const running = tasks.filter(
         (t) => t.lastStatus === 'RUNNING' && t.taskDefinitionArn === target.taskDefinitionArn,
       )
-      options.progress.running = running
-      if (running.length >= target.desiredCount) options.progress.runningAt ??= Date.now()
+      progress.running = running
+      if (running.length >= target.desiredCount) progress.runningAt ??= Date.now()
       const runningText = `${running.length}/${target.desiredCount} new task(s) RUNNING`
       if (until === 'running') {
         return running.length >= target.desiredCount
@@ -157,16 +229,36 @@ export async function waitForDeployment(
       if ((service.deployments?.length ?? 0) > 1) waitingOn.push('ECS to retire the previous deployment')
       const groups = targetGroupsOf(service)
       const lb = groups.length > 0 ? await readTargetHealth(clients, groups) : undefined
+      if (lb) budget.tracker.noteTargets(lb.targets)
       if (lb && (lb.healthy < target.desiredCount || lb.notReady.length > 0)) {
         waitingOn.push(
           `load balancer: ${lb.healthy} healthy${lb.notReady.length ? `, ${lb.notReady.join(', ')}` : ''}`,
         )
       }
-      if (waitingOn.length === 0) {
-        options.progress.healthyAt = Date.now()
-        return { done: true, value: undefined }
+
+      const arns = running.map((t) => t.taskArn as string).sort()
+      if (stable) {
+        const replaced = arns.filter((arn) => !stable?.tasks.includes(arn))
+        if (replaced.length > 0) {
+          throw new TaskFailure(
+            `ECS started task ${replaced.map(taskId).join(', ')} of ${revision} ${formatDuration(Date.now() - stable.since)} after it had turned healthy: a task was replaced, not stable.`,
+            undefined,
+          )
+        }
+        if (waitingOn.length > 0) {
+          throw new RolloutFailure(
+            `${revision} turned unhealthy ${formatDuration(Date.now() - stable.since)} after it had turned healthy: ${waitingOn.join('; ')}.`,
+          )
+        }
       }
-      return { done: false, progress: `waiting for ${waitingOn.join('; ')}` }
+      if (waitingOn.length > 0) return { done: false, progress: `waiting for ${waitingOn.join('; ')}` }
+      progress.healthyAt ??= Date.now()
+      stable ??= { since: Date.now(), tasks: arns }
+      if (Date.now() - stable.since >= target.stableForMs) return { done: true, value: undefined }
+      return {
+        done: false,
+        progress: `healthy; watching that it stays so for ${formatDuration(target.stableForMs)} (stable-for)`,
+      }
     }),
   })
 }

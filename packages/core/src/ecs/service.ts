@@ -10,10 +10,7 @@ import {
 import * as core from '@actions/core'
 import { ActionError } from '../errors.ts'
 import { aws } from '../aws/errors.ts'
-import type { AwsClients } from './clients.ts'
-
-/** What the service helpers need: the ECS client and its region. */
-type EcsAccess = Pick<AwsClients, 'ecs' | 'region'>
+import type { EcsAccess } from './clients.ts'
 
 /** Service tags through which the actions remember revisions across runs. */
 export const TAG_VERIFIED = 'ecs-lockstep:verified-task-definition'

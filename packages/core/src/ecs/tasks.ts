@@ -1,7 +1,7 @@
 import { DescribeTasksCommand, ListTasksCommand, type DesiredStatus, type Task } from '@aws-sdk/client-ecs'
 import * as core from '@actions/core'
 import { aws } from '../aws/errors.ts'
-import type { AwsClients } from './clients.ts'
+import type { EcsAccess } from './clients.ts'
 import type { ServiceRef } from './service.ts'
 
 export function taskId(arn: string | undefined): string {
@@ -10,7 +10,7 @@ export function taskId(arn: string | undefined): string {
 
 /** Every task ARN of the service with the given desired status, across pages. */
 async function listTasks(
-  clients: AwsClients,
+  clients: EcsAccess,
   ref: ServiceRef,
   desiredStatus: DesiredStatus,
   extra: { startedBy?: string } = {},
@@ -40,7 +40,7 @@ async function listTasks(
  * default (RUNNING) listing while its containers may still hold the volume, so a drain lists both.
  */
 export async function listServiceTasks(
-  clients: AwsClients,
+  clients: EcsAccess,
   ref: ServiceRef,
   statuses: DesiredStatus[] = ['RUNNING'],
 ): Promise<string[]> {
@@ -49,7 +49,7 @@ export async function listServiceTasks(
 }
 
 export async function listDeploymentTasks(
-  clients: AwsClients,
+  clients: EcsAccess,
   ref: ServiceRef,
   deploymentId: string,
   desiredStatus: DesiredStatus,
@@ -57,7 +57,7 @@ export async function listDeploymentTasks(
   return listTasks(clients, ref, desiredStatus, { startedBy: deploymentId })
 }
 
-export async function describeTasks(clients: AwsClients, cluster: string, arns: string[]): Promise<Task[]> {
+export async function describeTasks(clients: EcsAccess, cluster: string, arns: string[]): Promise<Task[]> {
   const tasks: Task[] = []
   for (let i = 0; i < arns.length; i += 100) {
     const batch = arns.slice(i, i + 100)
@@ -85,6 +85,24 @@ export function describeStoppedTask(task: Task): string {
   return `task ${taskId(task.taskArn)} (${revision}) stopped: ${task.stoppedReason ?? 'no reason given'}${task.stopCode ? ` [${task.stopCode}]` : ''}${containers ? ` — ${containers}` : ''}`
 }
 
+export function privateIp(task: Task): string | undefined {
+  for (const attachment of task.attachments ?? []) {
+    const ip = attachment.details?.find((d) => d.name === 'privateIPv4Address')?.value
+    if (ip) return ip
+  }
+  return task.containers?.flatMap((c) => c.networkInterfaces ?? [])[0]?.privateIpv4Address
+}
+
+/**
+ * Why a task stops, without exit codes while it is still stopping (they are not known yet; the
+ * diagnosis gives them once it is STOPPED, so the log and the summary never disagree).
+ */
+export function describeStopping(task: Task): string {
+  if (task.lastStatus === 'STOPPED') return describeStoppedTask(task)
+  const revision = task.taskDefinitionArn?.split('/').pop()
+  return `task ${taskId(task.taskArn)} (${revision}) is being stopped (${task.lastStatus}): ${task.stoppedReason ?? 'no reason given'}${task.stopCode ? ` [${task.stopCode}]` : ''}`
+}
+
 function stateOf(task: Task): string {
   const health = task.healthStatus && task.healthStatus !== 'UNKNOWN' ? `, ${task.healthStatus}` : ''
   const desired =
@@ -99,9 +117,30 @@ function stateOf(task: Task): string {
 export class TaskTracker {
   private readonly states = new Map<string, string>()
   readonly firstSeen = new Map<string, number>()
+  /** The last failing load-balancer check seen per task ARN, for the diagnosis. */
+  readonly lastFailedCheck = new Map<string, string>()
+  /** Task ARN by private IP (awsvpc targets are named by IP). */
+  private readonly byIp = new Map<string, string>()
+
+  /** Remembers why each task's target is not healthy. */
+  noteTargets(
+    targets: { id: string; port: number | undefined; state: string; why: string | undefined }[],
+  ): void {
+    for (const target of targets) {
+      if (target.state === 'healthy' || target.state === 'initial') continue
+      const arn = this.byIp.get(target.id) ?? [...this.byIp.values()].find((a) => taskId(a) === target.id)
+      if (arn)
+        this.lastFailedCheck.set(
+          arn,
+          `load balancer target ${target.id}:${target.port ?? ''} ${target.state}${target.why ? ` (${target.why})` : ''}`,
+        )
+    }
+  }
 
   observe(tasks: Task[]): void {
     for (const task of tasks) {
+      const ip = privateIp(task)
+      if (ip) this.byIp.set(ip, task.taskArn as string)
       const id = taskId(task.taskArn)
       const state = stateOf(task)
       const previous = this.states.get(id)

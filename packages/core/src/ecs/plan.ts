@@ -1,0 +1,268 @@
+import { type Service, type Task, type TaskDefinition } from '@aws-sdk/client-ecs'
+import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
+import * as core from '@actions/core'
+import { ActionError } from '../errors.ts'
+import { inputError } from '../inputs.ts'
+import type { ActionContext } from '../run.ts'
+import { aws } from '../aws/errors.ts'
+import { waitFor } from '../wait.ts'
+import type { Budget } from './budget.ts'
+import type { AwsClients } from './clients.ts'
+import { liveServiceTasks } from './drain.ts'
+import { assertImagesExist } from './images.ts'
+import { targetGroupsOf } from './load-balancer.ts'
+import { tolerateThrottling, type PollSettings } from './poll.ts'
+import type { WaitFor } from './rollout.ts'
+import {
+  assertClusterActive,
+  deploymentInProgress,
+  describeDeployments,
+  describeService,
+  type ServiceRef,
+} from './service.ts'
+import {
+  efsVolumes,
+  registerTaskDefinition,
+  renderTaskDefinition,
+  shortRevision,
+  stopTimeoutSeconds,
+  type RenderedTaskDefinition,
+} from './task-definition.ts'
+import { taskId } from './tasks.ts'
+
+export type Strategy = 'drain' | 'rolling'
+
+export interface DeployRequest {
+  ref: ServiceRef
+  region: string
+  /** What to run: a definition to render (drain-and-deploy) or an existing revision (rollback). */
+  definition:
+    | {
+        kind: 'render'
+        reference?: string
+        containerName?: string
+        image?: string
+        environment: Record<string, string>
+      }
+    | { kind: 'existing'; arn: string }
+  /** Undefined: the service's current count (1 when it is 0). */
+  desiredCount: number | undefined
+  strategy: Strategy
+  singleWriter: 'auto' | 'true' | 'false'
+  waitFor: WaitFor
+  /** wait-for healthy: how long the new tasks must stay healthy and unchanged. */
+  stableForMs: number
+  /** Epoch ms by which everything, drain included, must be done. */
+  deadline: number
+  /** `proceed`: a rollback replaces the failing deployment rather than waiting for it. */
+  ifDeploymentInProgress: 'wait' | 'fail' | 'proceed'
+  purpose: 'deploy' | 'rollback'
+  /**
+   * Output names set as soon as each value is known, so that a workflow can act on a failed step
+   * (e.g. roll back only when the deployment was started).
+   */
+  outputs: { previous?: string; next: string; deployment: string }
+  poll?: PollSettings
+}
+
+/** What the preflight found and decided: everything the run needs, checked before any change. */
+export interface Plan {
+  service: Service
+  previousArn: string
+  previousCount: number
+  definition: TaskDefinition
+  desiredCount: number
+  /** The service's tasks not yet STOPPED, as the plan listed them: where the drain starts. */
+  live: Task[]
+  /** Two tasks must never be alive at once (EFS volumes, or forced on). */
+  singleWriter: boolean
+  /** How long a drain may take: the longest deregistration delay plus the stop timeout. */
+  drainSeconds: number
+}
+
+const SLOW_DRAIN_SECONDS = 60
+
+async function waitForOtherDeployment(
+  clients: AwsClients,
+  request: DeployRequest,
+  service: Service,
+  budget: Budget,
+): Promise<Service> {
+  if (!deploymentInProgress(service) || request.ifDeploymentInProgress === 'proceed') return service
+  const current = describeDeployments(service)
+  if (request.ifDeploymentInProgress === 'fail') {
+    throw new ActionError(
+      `Another deployment of ${request.ref.service} is in progress: ${current}. Nothing was changed.`,
+      {
+        hint: 'Wait for it to finish (or set if-deployment-in-progress: wait), then re-run.',
+      },
+    )
+  }
+  core.info(`Another deployment is in progress (${current}); waiting for it to settle first.`)
+  return waitFor({
+    what: 'the deployment already in progress to settle',
+    deadline: budget.deadline,
+    signal: budget.signal,
+    interval: budget.poll,
+    onProgress: (p) => core.info(`  ${p}`),
+    observe: tolerateThrottling(async () => {
+      const latest = await describeService(clients, request.ref)
+      return deploymentInProgress(latest)
+        ? { done: false, progress: describeDeployments(latest) }
+        : { done: true, value: latest }
+    }),
+  })
+}
+
+async function expectedDrainSeconds(clients: AwsClients, service: Service, definition: TaskDefinition) {
+  const groups = targetGroupsOf(service)
+  let delay = 0
+  let slowest: string | undefined
+  for (const arn of groups) {
+    const reply = await aws('reading the target group attributes', () =>
+      clients.elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: arn })),
+    )
+    const value = Number(
+      reply.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value ?? 300,
+    )
+    if (value >= delay) {
+      delay = value
+      slowest = arn
+    }
+  }
+  return { delay, targetGroup: slowest, total: delay + stopTimeoutSeconds(definition) }
+}
+
+/** Everything that can be checked before the service is touched; registers the new revision. */
+export async function preflight(
+  ctx: ActionContext,
+  clients: AwsClients,
+  request: DeployRequest,
+  budget: Budget,
+): Promise<Plan> {
+  const identity = await aws('checking the AWS credentials', () =>
+    clients.sts.send(new GetCallerIdentityCommand({})),
+  )
+  core.info(`AWS account ${identity.Account} (${identity.Arn}), region ${request.region}`)
+  await assertClusterActive(clients, request.ref)
+  let service = await describeService(clients, request.ref)
+  if (service.status !== 'ACTIVE') {
+    throw new ActionError(
+      `Service '${request.ref.service}' is ${service.status}, not ACTIVE. Nothing was changed.`,
+    )
+  }
+  service = await waitForOtherDeployment(clients, request, service, budget)
+  const previousArn = service.taskDefinition as string
+  const previousCount = service.desiredCount ?? 0
+
+  let rendered: RenderedTaskDefinition
+  if (request.definition.kind === 'render') {
+    rendered = await renderTaskDefinition(clients, {
+      reference: request.definition.reference,
+      currentArn: previousArn,
+      containerName: request.definition.containerName,
+      image: request.definition.image,
+      environment: request.definition.environment,
+    })
+  } else {
+    rendered = await renderTaskDefinition(clients, {
+      reference: request.definition.arn,
+      currentArn: previousArn,
+      containerName: undefined,
+      image: undefined,
+      environment: {},
+    })
+  }
+
+  const volumes = efsVolumes(rendered.input)
+  const singleWriter = request.singleWriter === 'auto' ? volumes.length > 0 : request.singleWriter === 'true'
+  const desiredCount = request.desiredCount ?? (previousCount > 0 ? previousCount : 1)
+  if (singleWriter) {
+    const why =
+      volumes.length > 0
+        ? `the task definition mounts EFS volume(s) ${volumes.join(', ')}, and two tasks alive at once would both open them ("database is locked")`
+        : 'single-writer is on'
+    if (desiredCount > 1) {
+      throw inputError(
+        'desired-count',
+        String(desiredCount),
+        `${why}: expected 1 for a single-writer service (or set single-writer: false if the app can share its volume)`,
+      )
+    }
+    if (request.strategy === 'rolling') {
+      throw inputError(
+        'strategy',
+        'rolling',
+        `${why}; a rolling update starts the new task before the old one has stopped: expected drain`,
+      )
+    }
+  }
+
+  const images = (rendered.input.containerDefinitions ?? []).map((c) => c.image ?? '').filter(Boolean)
+  await assertImagesExist(clients, images)
+  const definition = await registerTaskDefinition(clients, rendered)
+  const newArn = definition.taskDefinitionArn as string
+
+  const live = await liveServiceTasks(clients, request.ref)
+  const drain = await expectedDrainSeconds(clients, service, definition)
+  const lines = [
+    `Service:        ${request.ref.service} in cluster ${request.ref.cluster}`,
+    `Current:        ${shortRevision(previousArn)} at ${previousCount} task(s); alive: ${live.map((t) => `${taskId(t.taskArn)} (${t.lastStatus})`).join(', ') || 'none'}`,
+    `New:            ${shortRevision(newArn)} at ${desiredCount} task(s) (${rendered.existingArn ? 'existing revision' : 'registered now'} from ${rendered.source})`,
+    `Strategy:       ${request.strategy}${singleWriter ? ` (single-writer: ${volumes.join(', ') || 'forced on'})` : ''}`,
+    request.strategy === 'drain'
+      ? `Expected drain: up to ~${drain.total}s (${drain.targetGroup ? `deregistration delay ${drain.delay}s + ` : ''}stop timeout ${stopTimeoutSeconds(definition)}s)`
+      : `Rolling:        ECS replaces tasks within its minimum/maximum healthy percent`,
+  ]
+  core.info(lines.join('\n'))
+  if (singleWriter && request.strategy === 'drain' && drain.targetGroup && drain.total > SLOW_DRAIN_SECONDS) {
+    core.warning(
+      `Draining will take up to ${drain.total}s: target group ${drain.targetGroup} keeps each stopped task DEACTIVATING for its deregistration delay (${drain.delay}s) before ECS sends SIGTERM. ` +
+        `A single-task service serves nothing during that time anyway; lower deregistration_delay.timeout_seconds (e.g. aws elbv2 modify-target-group-attributes --target-group-arn ${drain.targetGroup} --attributes Key=deregistration_delay.timeout_seconds,Value=5).`,
+    )
+  }
+  if (singleWriter) warnAboutEcsOverlaps(request.ref, service)
+  ctx.report.fact('Service', `${request.ref.cluster}/${request.ref.service}`)
+  ctx.report.fact(
+    request.purpose === 'rollback' ? 'Primary revision before' : 'Previous revision',
+    shortRevision(previousArn),
+  )
+  ctx.report.fact(request.purpose === 'rollback' ? 'Rolled back to' : 'New revision', shortRevision(newArn))
+  ctx.report.fact('Strategy', `${request.strategy}${singleWriter ? ' (single-writer)' : ''}`)
+  return {
+    service,
+    previousArn,
+    previousCount,
+    definition,
+    desiredCount,
+    live,
+    singleWriter,
+    drainSeconds: drain.total,
+  }
+}
+
+/**
+ * What this action does is lock-safe, but ECS replaces tasks on its own too (an unhealthy task, a
+ * crashed one, a circuit-breaker rollback), and then it starts the replacement beside the task
+ * still stopping. Say so when the service's settings make that worse than it has to be.
+ */
+function warnAboutEcsOverlaps(ref: ServiceRef, service: Service): void {
+  const config = service.deploymentConfiguration
+  const problems: string[] = []
+  if ((config?.maximumPercent ?? 200) > 100) {
+    problems.push(
+      `maximumPercent is ${config?.maximumPercent ?? 200} (ECS starts a replacement before the old task stops): set it to 100 and minimumHealthyPercent to 0`,
+    )
+  }
+  if (config?.deploymentCircuitBreaker?.enable && config.deploymentCircuitBreaker.rollback) {
+    problems.push(
+      'the circuit breaker rolls back by itself (it starts the previous revision beside the failing tasks): keep enable, set rollback to false, and let the rollback action do it lock-safe',
+    )
+  }
+  if (problems.length === 0) return
+  core.warning(
+    `${ref.service} is single-writer, but when ECS itself replaces a task it may run two at once: ${problems.join('; ')}. ` +
+      `aws ecs update-service --cluster ${ref.cluster} --service ${ref.service} --deployment-configuration "maximumPercent=100,minimumHealthyPercent=0,deploymentCircuitBreaker={enable=true,rollback=false}"`,
+  )
+}
