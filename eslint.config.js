@@ -15,6 +15,24 @@ export default tseslint.config(
     },
   },
   {
+    // External text (process output, logs, AWS and HTTP bodies, inputs) must never issue a workflow
+    // command: the actions print through @ecs-lockstep/core/log, which fences it.
+    files: ['actions/**', 'packages/core/**'],
+    ignores: ['packages/core/src/log.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['info', 'warning', 'error', 'notice'].map((property) => ({
+          object: 'core',
+          property,
+          message:
+            'Print through @ecs-lockstep/core/log, which keeps external text from issuing workflow commands.',
+        })),
+        { object: 'process', property: 'stdout', message: 'Print through @ecs-lockstep/core/log.' },
+      ],
+    },
+  },
+  {
     files: ['scripts/**', 'bench/**', 'campaign/**', 'packages/ecs-local/**', 'examples/**'],
     rules: { 'no-console': 'off' },
   },

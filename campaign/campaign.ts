@@ -278,7 +278,15 @@ export interface RunResult {
   outcome?: Outcome
   problems: string[]
   overlaps: JudgedOverlap[]
-  steps: { action: string; exitCode: number | null; cancelled: boolean; ms: number; error?: string }[]
+  steps: {
+    action: string
+    exitCode: number | null
+    cancelled: boolean
+    ms: number
+    error?: string
+    /** The last "State now (read back from ECS): …" the step printed. */
+    state?: string
+  }[]
   ms: number
 }
 
@@ -408,12 +416,16 @@ export async function runSeed(seed: number, options: { logs?: string; lab?: Lab 
       cancelled ||= wasCancelled
       if (run.exitCode !== 0 || (run.post && run.post.exitCode !== 0))
         failed.push({ name: action, from: at, to: Date.now() })
+      // The state the step says it left: the last one it read back, from the post step when that
+      // finished a restore.
+      const said = `${run.log}\n${run.post?.log ?? ''}`.match(/State now \(read back from ECS\): .*/g)
       result.steps.push({
         action,
         exitCode: run.exitCode,
         cancelled: wasCancelled,
         ms: Date.now() - at,
         ...(run.errors[0] ? { error: run.errors[0] } : {}),
+        ...(said ? { state: said.at(-1) as string } : {}),
       })
       if (run.post?.errors[0])
         result.steps.push({
@@ -486,7 +498,7 @@ export async function runSeed(seed: number, options: { logs?: string; lab?: Lab 
       result.outcome = 'unchanged'
     } else {
       result.outcome = 'failed-state-named'
-      const claim = claimedState(lastFailure?.error)
+      const claim = claimedState(lastFailure?.state ?? lastFailure?.error)
       if (!claim)
         result.problems.push(
           `ended neither healthy nor with the state named: last error ${JSON.stringify(lastFailure?.error?.slice(0, 300) ?? 'none')}`,

@@ -150,7 +150,7 @@ describe('build-and-smoke-test input errors (bundled; before anything is built)'
     [{ platform: 'amd64' }, `Input 'platform' "amd64": expected os/arch such as linux/amd64 or linux/arm64`],
     [
       { image: 'My_App:latest' },
-      `Input 'image' "My_App:latest": expected an image name such as my-api or my-api:test (lowercase)`,
+      `Input 'image' "My_App:latest": expected an image reference [registry/]repository[:tag][@sha256:digest] with a lowercase repository`,
     ],
     [
       { env: 'APP_ENV=test\nJWT_SECRET hunter2' },

@@ -135,7 +135,7 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
     [{ url: 'https://x.example', cluster: 'c' }, "Input 'service': cluster and service go together"],
     [
       { url: 'https://x.example', checks: 'health 200' },
-      `Input 'checks' "health 200": expected <path> [<status>] [<text the body must contain>]`,
+      `Input 'checks': line 1 "health 200": expected <path> [<status>] [<text the body must contain>]`,
     ],
     [
       { url: 'https://x.example', consecutive: '0' },

@@ -6,6 +6,7 @@ import {
   integer,
   keyValues,
   list,
+  path,
   oneOf,
   port,
   readInputs,
@@ -151,5 +152,46 @@ describe('readInputs', () => {
       )
       expect((error as InputError).hint).toContain('Nothing was changed')
     }
+  })
+})
+
+describe('what no input may hold', () => {
+  it('refuses line breaks in a single-line input, shows the value escaped, and accepts them where lines are the format', () => {
+    setInputs({ cluster: 'ok\n::set-output name=pwned::x', env: 'A=1\nB=2' })
+    expect(problemsOf(() => readInputs({ cluster: text(), env: keyValues() }))).toEqual([
+      `Input 'cluster' "ok\\n::set-output name=pwned::x": it contains a line break: expected a single line`,
+    ])
+  })
+
+  it('refuses control and invisible characters, naming their code point', () => {
+    setInputs({ reason: 'rollback \u202eevil', name: 'ab\u200bc' })
+    expect(problemsOf(() => readInputs({ reason: text(), name: text() }))).toEqual([
+      `Input 'reason' "rollback \\u202eevil": it contains a control or invisible character (U+202E): expected printable text`,
+      `Input 'name' "ab\\u200bc": it contains a control or invisible character (U+200B): expected printable text`,
+    ])
+  })
+
+  it('shows at most a prefix and the length of a huge value, and bounds the value', () => {
+    setInputs({ image: 'a'.repeat(102_400) })
+    const [problem] = problemsOf(() => readInputs({ image: text() }))
+    expect(problem).toBe(
+      `Input 'image' "${'a'.repeat(60)}…" (102400 characters): it is 102400 characters long: expected at most 4096`,
+    )
+  })
+
+  it('checks a path exists, is of its kind, and stays in the workspace', () => {
+    setInputs({ context: 'test', dockerfile: 'test', outside: '../../../../etc/passwd' })
+    expect(
+      problemsOf(() =>
+        readInputs({
+          context: path({ kind: 'directory' }),
+          dockerfile: path({ kind: 'file' }),
+          outside: path({ kind: 'file' }),
+        }),
+      ),
+    ).toEqual([
+      `Input 'dockerfile' "test": it is not a file: expected a file`,
+      `Input 'outside' "../../../../etc/passwd": it is outside the workspace: expected a file in the workspace`,
+    ])
   })
 })

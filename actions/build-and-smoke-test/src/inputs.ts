@@ -1,15 +1,24 @@
-import { duration, integer, keyValues, list, port, text } from '@ecs-lockstep/core'
+import { custom, duration, integer, keyValues, list, path, port, text } from '@ecs-lockstep/core'
+import { parse as parseShell } from 'shell-quote'
+import { imageReferenceProblem, URL_PATH } from '@ecs-lockstep/core/references'
 
-/** A local image reference: optional registry host, lowercase path, optional tag. */
-export const IMAGE_REFERENCE =
-  /^(?:[a-zA-Z0-9.-]+(?::\d+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?$/
+/** docker run arguments, split as a shell would (quotes, escapes) but never run by one. */
+function parseRunArgs(raw: string): { value: string[] } | { problems: string[] } {
+  // Variables stay literal: the runner has already expanded ${{ }} expressions.
+  const tokens = parseShell(raw, (name) => `$${name}`)
+  return tokens.every((token) => typeof token === 'string')
+    ? { value: tokens }
+    : { problems: ['expected docker run arguments only (no shell operators such as |, && or ;)'] }
+}
 
 export const inputs = {
-  context: text({ default: '.' }),
-  dockerfile: text(),
+  context: path({ default: '.', kind: 'directory' }),
+  dockerfile: path({ kind: 'file' }),
   image: text({
-    pattern: IMAGE_REFERENCE,
-    expected: 'expected an image name such as my-api or my-api:test (lowercase)',
+    check: (value) =>
+      value.includes('@')
+        ? 'expected a name and tag to build, without a digest'
+        : imageReferenceProblem(value),
   }),
   platform: text({
     default: 'linux/amd64',
@@ -22,7 +31,7 @@ export const inputs = {
   port: port({ default: '8000' }),
   'health-path': text({
     default: '/health',
-    pattern: /^\/\S*$/,
+    pattern: URL_PATH,
     expected: 'expected a path starting with /, such as /health',
   }),
   'expect-status': integer({
@@ -33,7 +42,7 @@ export const inputs = {
   }),
   'health-timeout': duration({ default: '60s', min: 1000 }),
   'stable-for': duration({ default: '10s' }),
-  'run-args': text(),
+  'run-args': custom(parseRunArgs, [] as string[], { multiline: true, maxLength: 8192 }),
 }
 
 /** The outputs action.yml declares; ctx.output takes no other name. */

@@ -1,7 +1,6 @@
-import * as core from '@actions/core'
-import { inputError, maskSecretValues, readInputs, runAction } from '@ecs-lockstep/core'
+import * as log from '@ecs-lockstep/core/log'
+import { maskSecretValues, readInputs, runAction } from '@ecs-lockstep/core'
 import { join } from 'node:path'
-import { parse as parseShell } from 'shell-quote'
 import { inputs, type Output } from './inputs.ts'
 import type { SmokeTestPlan } from './smoke-test.ts'
 
@@ -14,30 +13,14 @@ async function defaultImage(): Promise<string> {
   return `${name}:${commitSha()?.slice(0, 12) ?? 'local'}`
 }
 
-function parseRunArgs(raw: string | undefined): string[] {
-  if (!raw) return []
-  // Variables stay literal: the runner has already expanded ${{ }} expressions.
-  const tokens = parseShell(raw, (name) => `$${name}`)
-  const bad = tokens.find((token) => typeof token !== 'string')
-  if (bad !== undefined) {
-    throw inputError(
-      'run-args',
-      raw,
-      'expected docker run arguments only (no shell operators such as |, && or ;)',
-    )
-  }
-  return tokens as string[]
-}
-
 await runAction<Output>('build-and-smoke-test', async (ctx) => {
   const given = readInputs(inputs)
   maskSecretValues(given.env, given.envSecretKeys)
   maskSecretValues(given.buildArgs)
-  const runArgs = parseRunArgs(given.runArgs)
   // Docker and HTTP code load only once the inputs are known to be good: a typo fails in milliseconds.
   const smoke = await import('./smoke-test.ts')
   for (const key of given.envSecretKeys.filter((k) => !(k in given.env))) {
-    core.warning(`env-secret-keys names ${key}, which is not set in env.`)
+    log.warning(`env-secret-keys names ${key}, which is not set in env.`)
   }
   const plan: SmokeTestPlan = {
     context: given.context,
@@ -51,7 +34,7 @@ await runAction<Output>('build-and-smoke-test', async (ctx) => {
     expectStatus: given.expectStatus,
     healthTimeoutMs: given.healthTimeout,
     stableForMs: given.stableFor,
-    runArgs,
+    runArgs: given.runArgs,
   }
   await smoke.smokeTest(ctx, plan)
 })

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import * as log from '@ecs-lockstep/core/log'
 import type { Output } from './inputs.ts'
 import {
   ActionError,
@@ -68,7 +69,7 @@ export async function buildImage(plan: SmokeTestPlan): Promise<string> {
     plan.context,
   ]
   try {
-    if (!buildx) core.info('docker buildx is not installed; building with the classic builder.')
+    if (!buildx) log.info('docker buildx is not installed; building with the classic builder.')
     const result = await docker(args, { env: plan.buildArgs, allowFailure: true })
     if (result.exitCode !== 0) {
       throw new ActionError(
@@ -135,13 +136,13 @@ export async function waitUntilHealthy(
 ): Promise<number> {
   const url = `http://127.0.0.1:${container.hostPort}${plan.healthPath}`
   const started = container.startedAt
-  core.info(`Probing ${url} every ${PROBE_INTERVAL.minMs}ms for up to ${toSeconds(plan.healthTimeoutMs)}s`)
+  log.info(`Probing ${url} every ${PROBE_INTERVAL.minMs}ms for up to ${toSeconds(plan.healthTimeoutMs)}s`)
   await waitFor({
     what: `GET ${plan.healthPath} to answer ${plan.expectStatus}`,
     deadline: started + plan.healthTimeoutMs,
     signal,
     interval: PROBE_INTERVAL,
-    onProgress: (progress) => core.info(`  ${toSeconds(Date.now() - started)}s: ${progress}`),
+    onProgress: (progress) => log.info(`  ${toSeconds(Date.now() - started)}s: ${progress}`),
     observe: async () => {
       const answer = await probe(url, { timeoutMs: Math.min(5000, plan.healthTimeoutMs), signal })
       if (answer.ok && answer.status === plan.expectStatus) return { done: true, value: undefined }
@@ -161,7 +162,7 @@ export async function waitUntilHealthy(
     })
   })
   const ms = Date.now() - started
-  core.info(`Answered ${plan.expectStatus} ${formatDuration(ms)} after the container started.`)
+  log.info(`Answered ${plan.expectStatus} ${formatDuration(ms)} after the container started.`)
   return ms
 }
 
@@ -209,9 +210,9 @@ export async function reportContainerFailure(
     ? `status=${state.status} exitCode=${state.exitCode} oomKilled=${state.oomKilled}${state.error ? ` error=${state.error}` : ''}`
     : 'the container no longer exists'
   core.startGroup('Container diagnostics')
-  core.info(status)
-  core.info(`--- last ${LOG_LINES} log lines ---`)
-  core.info(logs || '(the container wrote no logs)')
+  log.info(status)
+  log.info(`--- last ${LOG_LINES} log lines ---`)
+  log.info(logs || '(the container wrote no logs)')
   core.endGroup()
   ctx.report.fact('Container state', status)
   ctx.report.section(`Container logs (last ${LOG_LINES} lines)`, logs || '(the container wrote no logs)', {
@@ -239,7 +240,7 @@ export async function smokeTest(ctx: ActionContext<Output>, plan: SmokeTestPlan)
   const container = await ctx.phase('Start container', () => startContainer(plan))
   core.saveState(CONTAINER_STATE, container.id)
   ctx.defer(async () => {
-    if (await removeContainer(container.id)) core.info(`Removed test container ${container.id.slice(0, 12)}.`)
+    if (await removeContainer(container.id)) log.info(`Removed test container ${container.id.slice(0, 12)}.`)
     core.saveState(CONTAINER_STATE, '')
   })
   try {

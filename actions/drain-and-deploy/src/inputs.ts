@@ -1,14 +1,22 @@
-import { duration, integer, keyValues, oneOf, text } from '@ecs-lockstep/core'
+import { duration, integer, keyValues, oneOf, region, text } from '@ecs-lockstep/core'
+import {
+  clusterProblem,
+  containerNameProblem,
+  imageReferenceProblem,
+  revisionProblem,
+  serviceProblem,
+} from '@ecs-lockstep/core/references'
+import { taskDefinitionFileProblem } from '@ecs-lockstep/core/ecs/task-definition-file'
 
 export const inputs = {
-  cluster: text({ required: true }),
-  service: text({ required: true }),
-  'task-definition': text(),
-  'container-name': text(),
-  image: text({
-    pattern: /^\S+$/,
-    expected: 'expected an image reference such as 123456789012.dkr.ecr.us-east-1.amazonaws.com/app:tag',
+  cluster: text({ required: true, check: clusterProblem }),
+  service: text({ required: true, check: serviceProblem }),
+  'task-definition': text({
+    check: (value) =>
+      /\.json$|^[^:]*\//.test(value) ? taskDefinitionFileProblem(value) : revisionProblem(value),
   }),
+  'container-name': text({ check: containerNameProblem }),
+  image: text({ check: imageReferenceProblem }),
   'environment-variables': keyValues(),
   'desired-count': integer({ default: '1', min: 0, max: 1000 }),
   strategy: oneOf(['drain', 'rolling'], { default: 'drain' }),
@@ -17,7 +25,7 @@ export const inputs = {
   'stable-for': duration({ default: '30s', min: 0, max: 3_600_000 }),
   timeout: duration({ default: '15m', min: 10_000, max: 6 * 3_600_000 }),
   'if-deployment-in-progress': oneOf(['wait', 'fail'], { default: 'wait' }),
-  'aws-region': text(),
+  'aws-region': region(),
 }
 
 /** The outputs action.yml declares; ctx.output takes no other name. */

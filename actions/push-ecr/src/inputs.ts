@@ -1,4 +1,5 @@
-import { bool, list, text } from '@ecs-lockstep/core'
+import { bool, list, region, text } from '@ecs-lockstep/core'
+import { imageReferenceProblem } from '@ecs-lockstep/core/references'
 
 // ECR's own grammar, minus names that start with an ECR host: that is a URI pasted by mistake.
 export const REPOSITORY_NAME =
@@ -6,7 +7,11 @@ export const REPOSITORY_NAME =
 export const IMAGE_TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
 
 export const inputs = {
-  image: text({ required: true }),
+  image: text({
+    required: true,
+    // A local name[:tag], or an image ID as `docker images` shows it.
+    check: (value) => (/^(sha256:)?[0-9a-f]{12,64}$/.test(value) ? undefined : imageReferenceProblem(value)),
+  }),
   repository: text({
     required: true,
     pattern: REPOSITORY_NAME,
@@ -23,7 +28,7 @@ export const inputs = {
       'expected a registry host such as 123456789012.dkr.ecr.us-east-1.amazonaws.com (no scheme, no path)',
   }),
   'create-repository': bool({ default: 'false' }),
-  'aws-region': text(),
+  'aws-region': region(),
 }
 
 /** The outputs action.yml declares; ctx.output takes no other name. */

@@ -1,4 +1,5 @@
 import * as core from '@actions/core'
+import * as log from '@ecs-lockstep/core/log'
 import type { Output } from './inputs.ts'
 import {
   CreateRepositoryCommand,
@@ -38,7 +39,7 @@ const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/
 async function registryIdFor(plan: PushPlan, sts: STSClient): Promise<string | undefined> {
   if (plan.registry) return ECR_HOST.exec(plan.registry)?.[1]
   const identity = await aws('asking STS who the caller is', () => sts.send(new GetCallerIdentityCommand({})))
-  core.info(`AWS account ${identity.Account}, caller ${identity.Arn}`)
+  log.info(`AWS account ${identity.Account}, caller ${identity.Arn}`)
   return identity.Account
 }
 
@@ -97,7 +98,7 @@ async function ensureRepository(
         new CreateRepositoryCommand({ repositoryName: plan.repository, imageTagMutability: 'MUTABLE' }),
       ),
     )
-    core.info(`Created ECR repository ${plan.repository}.`)
+    log.info(`Created ECR repository ${plan.repository}.`)
     return created.repository as Repository
   }
 }
@@ -160,7 +161,7 @@ export async function pushToEcr(ctx: ActionContext<Output>, plan: PushPlan): Pro
     const registryId = ECR_HOST.exec(login.registry)?.[1]
     const repository = await ensureRepository(plan, ecr, registryId)
     await assertTagsFree(plan, ecr, repository)
-    core.info(`Pushing ${plan.image} to ${login.registry}/${plan.repository} as ${plan.tags.join(', ')}`)
+    log.info(`Pushing ${plan.image} to ${login.registry}/${plan.repository} as ${plan.tags.join(', ')}`)
     return { login, repository }
   })
   ctx.output('registry', login.registry)
@@ -177,7 +178,7 @@ export async function pushToEcr(ctx: ActionContext<Output>, plan: PushPlan): Pro
       })
     })
     core.saveState(LOGGED_IN_REGISTRY, login.proxyEndpoint)
-    core.info(
+    log.info(
       `Logged in to ${login.proxyEndpoint} (token valid until ${login.expiresAt?.toISOString() ?? 'unknown'}).`,
     )
   })
@@ -192,7 +193,7 @@ export async function pushToEcr(ctx: ActionContext<Output>, plan: PushPlan): Pro
       if (result.exitCode !== 0) throw explainPushFailure(`${result.stderr}\n${result.stdout}`, plan, login)
       const digest = /digest: (sha256:[0-9a-f]{64})/.exec(result.stdout)?.[1]
       if (digest) digests.push(digest)
-      core.info(`Pushed ${uri} in ${toSeconds(Date.now() - started)}s`)
+      log.info(`Pushed ${uri} in ${toSeconds(Date.now() - started)}s`)
     }
     return digests
   })
@@ -216,7 +217,7 @@ export async function pushToEcr(ctx: ActionContext<Output>, plan: PushPlan): Pro
         },
       )
     }
-    core.info(`ECR has ${plan.tags.join(', ')} → ${digest}`)
+    log.info(`ECR has ${plan.tags.join(', ')} → ${digest}`)
     return digest
   })
 

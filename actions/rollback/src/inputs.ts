@@ -1,20 +1,18 @@
-import { duration, integer, oneOf, text } from '@ecs-lockstep/core'
+import { duration, integer, oneOf, region, text } from '@ecs-lockstep/core'
+import { clusterProblem, revisionProblem, serviceProblem } from '@ecs-lockstep/core/references'
 
 export const inputs = {
-  cluster: text({ required: true }),
-  service: text({ required: true }),
-  to: text({
-    pattern: /^(arn:\S+|[A-Za-z0-9_-]+:\d+)$/,
-    expected: 'expected family:revision or a task definition ARN',
-  }),
+  cluster: text({ required: true, check: clusterProblem }),
+  service: text({ required: true, check: serviceProblem }),
+  to: text({ check: (value) => revisionProblem(value, false) }),
   'desired-count': integer({ min: 0, max: 1000 }),
   strategy: oneOf(['drain', 'rolling'], { default: 'drain' }),
   'single-writer': oneOf(['auto', 'true', 'false'], { default: 'auto' }),
   'wait-for': oneOf(['healthy', 'running', 'none'], { default: 'healthy' }),
   'stable-for': duration({ default: '30s', min: 0, max: 3_600_000 }),
   timeout: duration({ default: '15m', min: 10_000, max: 6 * 3_600_000 }),
-  reason: text(),
-  'aws-region': text(),
+  reason: text({ maxLength: 1000 }),
+  'aws-region': region(),
 }
 
 /** The outputs action.yml declares; ctx.output takes no other name. */

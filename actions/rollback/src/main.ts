@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from '@ecs-lockstep/core/log'
 import { readInputs, runAction } from '@ecs-lockstep/core'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
 import { inputs, type Output } from './inputs.ts'
@@ -19,10 +19,10 @@ await runAction<Output>('rollback', async (ctx) => {
   const target = await ctx.phase('Choose revision', async () => {
     const service = await describeService(clients, ref)
     const chosen = await chooseRollbackTarget(clients, service, given.to)
-    core.info(
+    log.info(
       `Rolling ${given.service} back from ${chosen.failingArn.split('/').pop()} to ${chosen.arn.split('/').pop()}: ${chosen.reason}.`,
     )
-    if (given.reason) core.info(`Reason: ${given.reason}`)
+    if (given.reason) log.info(`Reason: ${given.reason}`)
     return chosen
   })
   ctx.output('rolled-back-from', target.failingArn)

@@ -1,4 +1,5 @@
-import { inputError, maskSecret, secretInputError } from '@ecs-lockstep/core'
+import { maskSecret, shown } from '@ecs-lockstep/core'
+import { URL_PATH, USERNAME, USERNAME_EXPECTED } from '@ecs-lockstep/core/references'
 
 export interface HttpCheck {
   path: string
@@ -12,48 +13,59 @@ export interface ApiUser {
   password: string
 }
 
-/** `<path> [<status>] [<text>]` per line; the text may be quoted. */
-export function parseChecks(raw: string | undefined): HttpCheck[] {
-  if (!raw) return []
-  return raw
+type Parsed<T> = { value: T } | { problems: string[] }
+
+/** `<path> [<status>] [<text>]` per line; the text may be quoted. At most the first 5 problems. */
+export function parseChecks(raw: string): Parsed<HttpCheck[]> {
+  const checks: HttpCheck[] = []
+  const problems: string[] = []
+  raw
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter((line) => line && !line.startsWith('#'))
-    .map((line) => {
-      const match = /^(\/\S*)(?:\s+(\d{3}))?(?:\s+(.+))?$/.exec(line)
-      if (!match) {
-        throw inputError(
-          'checks',
-          line,
-          'expected <path> [<status>] [<text the body must contain>], e.g. /health/deep 200 "ok"',
+    .forEach((line, index) => {
+      if (!line || line.startsWith('#')) return
+      const match = /^(\S+)(?:\s+(\d{3}))?(?:\s+(.+))?$/.exec(line)
+      const [, path = '', status, text] = (match ?? []) as (string | undefined)[]
+      if (!match || !URL_PATH.test(path) || (status && (Number(status) < 100 || Number(status) > 599))) {
+        problems.push(
+          `line ${index + 1} ${shown(line)}: expected <path> [<status>] [<text the body must contain>], e.g. /health/deep 200 "ok"`,
         )
+        return
       }
-      const [, path, status, text] = match as unknown as [string, string, string?, string?]
       const contains = text?.replace(/^'(.*)'$/, '$1').replace(/^"(.*)"$/s, (whole, inner: string) =>
         // Keep quotes that are part of a JSON fragment such as "vector_store":"ok".
         inner.includes('"') ? whole : inner,
       )
-      return { path, status: status ? Number(status) : 200, ...(contains ? { contains } : {}) }
+      checks.push({ path, status: status ? Number(status) : 200, ...(contains ? { contains } : {}) })
     })
+  return problems.length > 0 ? { problems: problems.slice(0, 5) } : { value: checks }
 }
 
 /** `username:password` per line. Errors never show the line: it holds a password. */
-export function parseUsers(raw: string | undefined): ApiUser[] {
-  if (!raw) return []
-  return raw
+export function parseUsers(raw: string): Parsed<ApiUser[]> {
+  const users: ApiUser[] = []
+  const problems: string[] = []
+  raw
     .split(/\r?\n/)
     .map((line) => line.trim())
-    .filter(Boolean)
-    .map((line, index) => {
+    .forEach((line, index) => {
+      if (!line) return
       const colon = line.indexOf(':')
       if (colon <= 0 || colon === line.length - 1) {
-        throw secretInputError(
-          'create-users',
+        problems.push(
           `line ${index + 1} is not username:password (the line is not shown, it holds a password)`,
         )
+        return
       }
       const user = { username: line.slice(0, colon), password: line.slice(colon + 1) }
       maskSecret(user.password)
-      return user
+      if (!USERNAME.test(user.username)) {
+        problems.push(
+          `line ${index + 1}: the username is not ${USERNAME_EXPECTED} (the line is not shown, it holds a password)`,
+        )
+        return
+      }
+      users.push(user)
     })
+  return problems.length > 0 ? { problems: problems.slice(0, 5) } : { value: users }
 }

@@ -1,12 +1,14 @@
-import { bool, duration, integer, oneOf, text, url } from '@ecs-lockstep/core'
+import { bool, custom, duration, integer, oneOf, region, text, url } from '@ecs-lockstep/core'
+import { clusterProblem, serviceProblem, URL_PATH } from '@ecs-lockstep/core/references'
+import { parseChecks, parseUsers, type ApiUser, type HttpCheck } from './checks.ts'
 
 export const inputs = {
   url: url(),
-  cluster: text(),
-  service: text(),
+  cluster: text({ check: clusterProblem }),
+  service: text({ check: serviceProblem }),
   'health-path': text({
     default: '/health',
-    pattern: /^\/\S*$/,
+    pattern: URL_PATH,
     expected: 'expected a path starting with /, such as /health',
   }),
   'expect-status': integer({
@@ -15,24 +17,24 @@ export const inputs = {
     max: 599,
     expected: 'expected an HTTP status from 100 to 599',
   }),
-  checks: text(),
+  checks: custom(parseChecks, [] as HttpCheck[], { multiline: true }, false),
   consecutive: integer({ default: '3', min: 1, max: 100 }),
   'stable-for': duration({ default: '15s', min: 0, max: 3_600_000 }),
   'single-writer': oneOf(['auto', 'true', 'false'], { default: 'auto' }),
   timeout: duration({ default: '3m', min: 1000, max: 3_600_000 }),
-  'create-users': text({ secret: true }),
+  'create-users': custom(parseUsers, [] as ApiUser[], { multiline: true, secret: true }, false),
   'register-path': text({
     default: '/api/v1/auth/register',
-    pattern: /^\/\S*$/,
+    pattern: URL_PATH,
     expected: 'expected a path starting with /',
   }),
   'token-path': text({
     default: '/api/v1/auth/token',
-    pattern: /^\/\S*$/,
+    pattern: URL_PATH,
     expected: 'expected a path starting with /',
   }),
   'record-verified': bool({ default: 'true' }),
-  'aws-region': text(),
+  'aws-region': region(),
 }
 
 /** The outputs action.yml declares; ctx.output takes no other name. */

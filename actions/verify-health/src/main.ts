@@ -1,14 +1,13 @@
 import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
-import { parseChecks, parseUsers } from './checks.ts'
 import { inputs, type Output } from './inputs.ts'
 
 const startedAt = Date.now()
 
 await runAction<Output>('verify-health', async (ctx) => {
   const given = readInputs(inputs)
-  const users = parseUsers(given.createUsers)
-  const checks = [{ path: given.healthPath, status: given.expectStatus }, ...parseChecks(given.checks)]
+  const users = given.createUsers
+  const checks = [{ path: given.healthPath, status: given.expectStatus }, ...given.checks]
   if (Boolean(given.cluster) !== Boolean(given.service)) {
     throw inputError(
       given.cluster ? 'service' : 'cluster',

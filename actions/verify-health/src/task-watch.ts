@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from '@ecs-lockstep/core/log'
 import { DescribeTaskDefinitionCommand, type Task } from '@aws-sdk/client-ecs'
 import { ActionError, errorMessage } from '@ecs-lockstep/core'
 import { createBudget } from '@ecs-lockstep/core/ecs/budget'
@@ -67,7 +67,7 @@ export class TaskWatch {
       )
       single = efsVolumes(reply.taskDefinition ?? {}).length > 0
     }
-    core.info(
+    log.info(
       `Watching ${tasks.length} task(s) of ${revisionOf(primary.taskDefinition)} (${tasks.map((t) => taskId(t.taskArn)).join(', ') || 'none running'}): any that stops or is replaced fails the verification.`,
     )
     return new TaskWatch(
@@ -112,7 +112,7 @@ export class TaskWatch {
     let stopped = ''
     if (this.singleWriter) {
       try {
-        core.info(`Scaling ${this.ref.service} to 0: ECS must not start replacements beside the failed task.`)
+        log.info(`Scaling ${this.ref.service} to 0: ECS must not start replacements beside the failed task.`)
         await scaleToZero(this.clients, this.ref)
         await drainService(
           this.clients,

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from '@ecs-lockstep/core/log'
 import type { Output } from './inputs.ts'
 import {
   DescribeListenersCommand,
@@ -11,9 +11,10 @@ import {
   formatDuration,
   maskSecret,
   toSeconds,
+  sleep,
   waitFor,
 } from '@ecs-lockstep/core'
-import { aws } from '@ecs-lockstep/core/aws/errors'
+import { aws, isThrottling } from '@ecs-lockstep/core/aws/errors'
 import { createServiceClients, type ServiceClients } from '@ecs-lockstep/core/ecs/clients'
 import { readTargetHealth, targetGroupsOf } from '@ecs-lockstep/core/ecs/load-balancer'
 import { tolerateThrottling } from '@ecs-lockstep/core/ecs/poll'
@@ -27,7 +28,6 @@ import {
 import { stateNow } from '@ecs-lockstep/core/ecs/service-state'
 import { shortRevision } from '@ecs-lockstep/core/ecs/task-definition'
 import { probe, send, type ProbeResult } from '@ecs-lockstep/core/http'
-import { isThrottling } from '@ecs-lockstep/core/aws/errors'
 import type { ApiUser, HttpCheck } from './checks.ts'
 import { TaskWatch } from './task-watch.ts'
 
@@ -48,6 +48,7 @@ export interface VerifyPlan {
 }
 
 const ROUND_INTERVAL = { minMs: 1000, maxMs: 2000, factor: 1.25 }
+const WATCH_EVERY_MS = 1000
 
 /** `http://<DNS name>:<port>` of the load balancer in front of the service's first target group. */
 async function loadBalancerUrl(clients: ServiceClients, targetGroupArn: string): Promise<string> {
@@ -82,7 +83,7 @@ async function waitForTargets(
     deadline: plan.deadline,
     signal,
     interval: ROUND_INTERVAL,
-    onProgress: (p) => core.info(`  ${p}`),
+    onProgress: (p) => log.info(`  ${p}`),
     observe: tolerateThrottling(async () => {
       const { healthy, notReady } = await readTargetHealth(clients, targetGroups)
       return healthy > 0 && notReady.length === 0
@@ -129,34 +130,54 @@ async function runChecks(
   let streak = 0
   let last: { check: HttpCheck; ok: boolean; text: string }[] = []
   const began = Date.now()
-  await waitFor({
-    what: `every check to pass ${plan.consecutive} time(s) in a row${plan.stableForMs > 0 ? ` over at least ${formatDuration(plan.stableForMs)}` : ''}`,
-    deadline: plan.deadline,
-    signal: ctx.signal,
-    interval: ROUND_INTERVAL,
-    onProgress: (p) => core.info(`  ${p}`),
-    observe: async () => {
-      last = []
-      for (const check of plan.checks) {
-        const answer = await probe(`${url}${check.path}`, { timeoutMs: 5000, signal: ctx.signal })
-        last.push({ check, ...checkResult(check, answer) })
-      }
-      const problem = await watchProblem(watch)
-      if (problem && watch) await watch.fail(problem, plan.deadline)
-      const failing = last.filter((r) => !r.ok)
-      streak = failing.length === 0 ? streak + 1 : 0
-      const spanned = Date.now() - began >= plan.stableForMs
-      if (streak >= plan.consecutive && spanned) return { done: true, value: undefined }
-      return {
-        done: false,
-        progress: failing.length
-          ? failing.map((r) => `GET ${r.check.path}: ${r.text}`).join('; ')
-          : streak >= plan.consecutive
-            ? `all checks pass; watching for ${formatDuration(plan.stableForMs)} (stable-for)`
-            : `all checks passed (${streak}/${plan.consecutive} in a row)`,
-      }
-    },
-  }).finally(() => {
+  // The tasks are watched on their own, about once a second: a slow probe (a target gone mid-
+  // request) must not delay noticing a failed task, nor the scale-down that cuts ECS's replacement short.
+  const watching = new AbortController()
+  let problem: string | undefined
+  let watchFailure: unknown
+  const watcher = (async () => {
+    while (watch && !watching.signal.aborted) {
+      problem = await watchProblem(watch)
+      if (problem) return watching.abort()
+      await sleep(WATCH_EVERY_MS, watching.signal).catch(() => undefined)
+    }
+  })().catch((error: unknown) => {
+    watchFailure = error
+    watching.abort()
+  })
+  const signal = AbortSignal.any([ctx.signal, watching.signal])
+  try {
+    await waitFor({
+      what: `every check to pass ${plan.consecutive} time(s) in a row${plan.stableForMs > 0 ? ` over at least ${formatDuration(plan.stableForMs)}` : ''}`,
+      deadline: plan.deadline,
+      signal,
+      interval: ROUND_INTERVAL,
+      onProgress: (p) => log.info(`  ${p}`),
+      observe: async () => {
+        last = []
+        for (const check of plan.checks) {
+          const answer = await probe(`${url}${check.path}`, { timeoutMs: 5000, signal })
+          last.push({ check, ...checkResult(check, answer) })
+        }
+        const failing = last.filter((r) => !r.ok)
+        streak = failing.length === 0 ? streak + 1 : 0
+        const spanned = Date.now() - began >= plan.stableForMs
+        if (streak >= plan.consecutive && spanned) return { done: true, value: undefined }
+        return {
+          done: false,
+          progress: failing.length
+            ? failing.map((r) => `GET ${r.check.path}: ${r.text}`).join('; ')
+            : streak >= plan.consecutive
+              ? `all checks pass; watching for ${formatDuration(plan.stableForMs)} (stable-for)`
+              : `all checks passed (${streak}/${plan.consecutive} in a row)`,
+        }
+      },
+    })
+  } catch (error) {
+    if ((!problem && !watchFailure) || ctx.signal.aborted) throw error
+  } finally {
+    watching.abort()
+    await watcher
     ctx.report.section(
       'Checks (last round)',
       last
@@ -167,7 +188,9 @@ async function runChecks(
         .join('\n'),
       { open: true },
     )
-  })
+  }
+  if (watchFailure) throw watchFailure
+  if (problem && watch) await watch.fail(problem, plan.deadline)
 }
 
 /** Registers each user (an existing one is fine) and logs in as it: the token must come back. */
@@ -209,7 +232,7 @@ async function createUsers(url: string, plan: VerifyPlan, signal: AbortSignal): 
         },
       )
     }
-    core.info(`${user.username}: ${exists ? 'already existed' : 'created'}, logs in.`)
+    log.info(`${user.username}: ${exists ? 'already existed' : 'created'}, logs in.`)
     done.push(user.username)
   }
   return done
@@ -248,13 +271,13 @@ async function verify(
       const primary = primaryDeployment(service)
       revision = primary?.taskDefinition
       if ((service.deployments?.length ?? 0) > 1 || primary?.rolloutState === 'IN_PROGRESS') {
-        core.warning(`A deployment of ${ref.service} is still in progress; verifying what answers now.`)
+        log.warning(`A deployment of ${ref.service} is still in progress; verifying what answers now.`)
       }
       watch = await TaskWatch.start(clients, ref, plan.singleWriter)
       const groups = targetGroupsOf(service)
       if (!url && groups[0]) url = await loadBalancerUrl(clients, groups[0])
       if (groups.length > 0) await waitForTargets(clients, groups, plan, ctx.signal)
-      else core.info('The service has no load balancer; checking the URL only.')
+      else log.info('The service has no load balancer; checking the URL only.')
       return groups
     })
     ctx.report.fact('Revision', shortRevision(revision))
@@ -292,7 +315,7 @@ async function verify(
         [TAG_VERIFIED]: revision as string,
         'ecs-lockstep:verified-at': new Date().toISOString(),
       })
-      core.info(`Recorded ${shortRevision(revision)} as verified healthy on ${ref.service}.`)
+      log.info(`Recorded ${shortRevision(revision)} as verified healthy on ${ref.service}.`)
     })
     ctx.output('verified-task-definition', revision)
   }

@@ -31,6 +31,8 @@ export interface StepRun {
   log: string
   errors: string[]
   warnings: string[]
+  /** Every workflow command the runner would have obeyed, in order. */
+  commands: WorkflowCommand[]
   summary: string
   outputs: Record<string, string>
   state: Record<string, string>
@@ -88,31 +90,68 @@ function unescapeData(text: string): string {
   return text.replace(/%0D/g, '\r').replace(/%0A/g, '\n').replace(/%25/g, '%')
 }
 
-/** Applies workflow commands the way the runner does for the visible log. */
-function runnerView(raw: string): { log: string; errors: string[]; warnings: string[] } {
+/** A workflow command the runner would obey. */
+export interface WorkflowCommand {
+  name: string
+  properties: string
+  value: string
+}
+
+/**
+ * Reads stdout the way the runner does: a line is a command when, after leading whitespace, it
+ * starts with `::name props::data` (or carries the legacy `##[name]`), except between
+ * `::stop-commands::TOKEN` and `::TOKEN::`, where every line is shown as it is.
+ */
+function runnerView(raw: string): {
+  log: string
+  errors: string[]
+  warnings: string[]
+  commands: WorkflowCommand[]
+} {
   const masks: string[] = []
   const errors: string[] = []
   const warnings: string[] = []
+  const commands: WorkflowCommand[] = []
   const shown: string[] = []
+  let stopToken: string | undefined
   for (const line of raw.split('\n')) {
-    const command = /^::([a-z-]+)(?: [^:]*)?::(.*)$/.exec(line)
     let text = line
-    if (command) {
-      const [, name, data] = command as unknown as [string, string, string]
-      const value = unescapeData(data)
-      if (name === 'add-mask') {
-        if (value) masks.push(value)
+    const trimmed = line.trimStart()
+    if (stopToken !== undefined) {
+      if (trimmed === `::${stopToken}::`) {
+        stopToken = undefined
         continue
       }
-      if (name === 'error') errors.push(value)
-      if (name === 'warning') warnings.push(value)
-      if (name === 'debug') continue
-      text = name === 'group' || name === 'endgroup' ? line : `${name}: ${value}`
+    } else {
+      const command = /^::([A-Za-z-]+)( [^:]*)?::(.*)$/.exec(trimmed)
+      const legacy = /##\[([A-Za-z-]+)([^\]]*)\](.*)$/.exec(trimmed)
+      if (command || legacy) {
+        const [, name, properties, data] = (command ?? legacy) as unknown as [
+          string,
+          string,
+          string | undefined,
+          string,
+        ]
+        const value = unescapeData(data)
+        commands.push({ name, properties: (properties ?? '').trim(), value })
+        if (name === 'stop-commands') {
+          stopToken = value
+          continue
+        }
+        if (name === 'add-mask') {
+          if (value) masks.push(value)
+          continue
+        }
+        if (name === 'error') errors.push(value)
+        if (name === 'warning') warnings.push(value)
+        if (name === 'debug') continue
+        text = name === 'group' || name === 'endgroup' ? trimmed : `${name}: ${value}`
+      }
     }
     for (const mask of masks) text = text.split(mask).join('***')
     shown.push(text)
   }
-  return { log: shown.join('\n'), errors, warnings }
+  return { log: shown.join('\n'), errors, warnings, commands }
 }
 
 function baseEnvironment(): Record<string, string> {

@@ -1,5 +1,6 @@
 import * as exec from '@actions/exec'
 import { ActionError } from './errors.ts'
+import * as log from './log.ts'
 
 export interface DockerResult {
   exitCode: number
@@ -37,13 +38,32 @@ export function lastLines(text: string, count: number): string {
   return text.trimEnd().split('\n').slice(-count).join('\n')
 }
 
-/** Runs the docker CLI with captured output; throws DockerError on failure unless allowFailure. */
+/** How a command line is echoed in the log: each argument quoted when it needs to be. */
+function commandLine(args: string[]): string {
+  return ['docker', ...args].map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ')
+}
+
+/**
+ * Runs the docker CLI with captured output; throws DockerError on failure unless allowFailure.
+ * Unless silent, the command line and every output line are printed through the log, which keeps
+ * a line of Docker's (or of a Dockerfile's RUN) from being obeyed as a workflow command.
+ */
 export async function docker(args: string[], options: DockerOptions = {}): Promise<DockerResult> {
   let result: DockerResult
+  const echo = !(options.silent ?? false)
+  if (echo) log.info(`[command]${commandLine(args)}`)
   try {
     result = await exec.getExecOutput('docker', args, {
       ignoreReturnCode: true,
-      silent: options.silent ?? false,
+      silent: true,
+      ...(echo
+        ? {
+            listeners: {
+              stdline: (line: string) => log.info(line),
+              errline: (line: string) => log.info(line),
+            },
+          }
+        : {}),
       ...(options.input !== undefined ? { input: Buffer.from(options.input) } : {}),
       ...(options.env ? { env: { ...(process.env as Record<string, string>), ...options.env } } : {}),
     })

@@ -1,4 +1,7 @@
 import * as core from '@actions/core'
+import { statSync, type Stats } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { isAbsolute, relative, resolve as resolvePath } from 'node:path'
 import * as z from 'zod/mini'
 import { ActionError } from './errors.ts'
 import { maskSecret } from './secrets.ts'
@@ -19,12 +22,18 @@ export interface Input<T> {
   readonly quotable: boolean
   /** What the input holds when empty and optional. */
   readonly empty: T
+  /** Line breaks allowed (lists, KEY=VALUE lines); a single-line input refuses CR and LF. */
+  readonly multiline: boolean
+  readonly maxLength: number
 }
 
 interface Options {
   default?: string
   required?: boolean
   secret?: boolean
+  multiline?: boolean
+  /** Longest value accepted (default 4096 characters, 64 KiB for multi-line inputs). */
+  maxLength?: number
 }
 
 type Camel<S extends string> = S extends `${infer Head}-${infer Tail}`
@@ -40,6 +49,7 @@ function define<T, E>(
   options: Options,
   quotable = true,
 ): Input<T | E> {
+  const multiline = options.multiline ?? false
   return {
     schema: schema as z.ZodMiniType<T | E, string>,
     default: options.default,
@@ -47,6 +57,8 @@ function define<T, E>(
     secret: options.secret ?? false,
     quotable,
     empty,
+    multiline,
+    maxLength: options.maxLength ?? (multiline ? 65_536 : 4096),
   }
 }
 
@@ -66,15 +78,19 @@ function parser<T>(parse: (raw: string) => { value: T } | { problems: string[] }
   ) as unknown as z.ZodMiniType<T, string>
 }
 
-/** Free text; `pattern` with `expected` narrows it. */
-export function text<O extends Options & { pattern?: RegExp; expected?: string }>(
-  options: O = {} as O,
-): Input<Value<string, O>> {
-  const schema = options.pattern
-    ? z
-        .string()
-        .check(z.regex(options.pattern, options.expected ?? `expected text matching ${options.pattern}`))
-    : z.string()
+/**
+ * Text; `pattern` with `expected`, or `check` (a grammar from references.ts returning the problem),
+ * narrows it.
+ */
+export function text<
+  O extends Options & { pattern?: RegExp; expected?: string; check?: (value: string) => string | undefined },
+>(options: O = {} as O): Input<Value<string, O>> {
+  const { pattern, expected, check } = options
+  const schema = parser<string>((raw) => {
+    if (pattern && !pattern.test(raw)) return { problems: [expected ?? `expected text matching ${pattern}`] }
+    const problem = check?.(raw)
+    return problem ? { problems: [problem] } : { value: raw }
+  })
   return define(schema, undefined, options) as Input<Value<string, O>>
 }
 
@@ -147,10 +163,71 @@ export function port<O extends Options>(options: O = {} as O): Input<Value<numbe
   }) as Input<Value<number, O>>
 }
 
+/**
+ * Why `raw` is not an existing file or directory (undefined when it is). Relative paths start at
+ * the workspace, and no path may leave the workspace, RUNNER_TEMP or the temporary directory:
+ * `../../etc/passwd` is refused, not read.
+ */
+export function pathProblem(raw: string, kind: 'file' | 'directory'): string | undefined {
+  const workspace = process.env.GITHUB_WORKSPACE || process.cwd()
+  const full = resolvePath(workspace, raw)
+  const roots = [workspace, process.env.RUNNER_TEMP, tmpdir()].filter((r): r is string => Boolean(r))
+  const inside = roots.some((root) => {
+    const rel = relative(resolvePath(root), full)
+    return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+  })
+  if (!inside) return `it is outside the workspace: expected a ${kind} in the workspace`
+  let stats: Stats
+  try {
+    stats = statSync(full)
+  } catch {
+    return `no such ${kind}: expected a ${kind} in the workspace`
+  }
+  const isKind = kind === 'file' ? stats.isFile() : stats.isDirectory()
+  return isKind ? undefined : `it is not a ${kind}: expected a ${kind}`
+}
+
+export function path<O extends Options & { kind: 'file' | 'directory' }>(
+  options: O,
+): Input<Value<string, O>> {
+  const schema = parser<string>((raw) => {
+    const problem = pathProblem(raw, options.kind)
+    return problem ? { problems: [problem] } : { value: raw }
+  })
+  return define(schema, undefined, options) as Input<Value<string, O>>
+}
+
+/** An AWS region name; left empty, AWS_REGION or AWS_DEFAULT_REGION decide (resolveRegion). */
+export function region<O extends Options>(options: O = {} as O): Input<Value<string, O>> {
+  return text({
+    ...options,
+    pattern: /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/,
+    expected: 'expected a region such as us-east-1 or eu-west-2',
+  }) as Input<Value<string, O>>
+}
+
 /** An absolute http(s) URL. */
 export function url<O extends Options>(options: O = {} as O): Input<Value<string, O>> {
-  const schema = z.url({ protocol: /^https?$/, error: 'expected an absolute http:// or https:// URL' })
+  const schema = z.url({
+    protocol: /^https?$/,
+    hostname: /^[A-Za-z0-9.-]+$|^\[[0-9a-fA-F:.]+\]$/,
+    error: 'expected an absolute http:// or https:// URL',
+  })
   return define(schema as z.ZodMiniType<string, string>, undefined, options) as Input<Value<string, O>>
+}
+
+/**
+ * An input with its own grammar: `parse` returns the value or the problems ("expected …"). For the
+ * structured inputs of one action (verify-health's checks and users), so that their errors come
+ * with the others, before anything runs.
+ */
+export function custom<T, O extends Options>(
+  parse: (raw: string) => { value: T } | { problems: string[] },
+  empty: T,
+  options: O = {} as O,
+  quotable = true,
+): Input<T> {
+  return define(parser(parse), empty, options, quotable) as Input<T>
 }
 
 /** Items separated by newlines or commas; each checked against `item` when given. */
@@ -162,10 +239,11 @@ export function list(options: Options & { item?: RegExp; expected?: string } = {
       .filter((item) => item.length > 0 && !item.startsWith('#'))
     const problems = items
       .filter((item) => options.item && !options.item.test(item))
-      .map((item) => `"${item}" is not valid: ${options.expected ?? `expected ${options.item}`}`)
+      .slice(0, 5)
+      .map((item) => `${shown(item)} is not valid: ${options.expected ?? `expected ${options.item}`}`)
     return problems.length > 0 ? { problems } : { value: items }
   })
-  return define(schema, [] as string[], options)
+  return define(schema, [] as string[], { multiline: true, ...options })
 }
 
 const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
@@ -189,7 +267,7 @@ export function keyValues(options: Options = {}): Input<Record<string, string>> 
         )
       } else if (!ENV_KEY.test(key)) {
         problems.push(
-          `line ${index + 1}: "${key}" is not a valid name: expected letters, digits and _, not starting with a digit`,
+          `line ${index + 1}: ${shown(key)} is not a valid name: expected letters, digits and _, not starting with a digit`,
         )
       } else if (key in pairs) {
         problems.push(`line ${index + 1}: ${key} is set twice`)
@@ -197,19 +275,49 @@ export function keyValues(options: Options = {}): Input<Record<string, string>> 
         pairs[key] = trimmed.slice(equals + 1)
       }
     })
-    return problems.length > 0 ? { problems } : { value: pairs }
+    return problems.length > 0 ? { problems: problems.slice(0, 5) } : { value: pairs }
   })
-  return define(schema, {} as Record<string, string>, options, false)
+  return define(schema, {} as Record<string, string>, { multiline: true, ...options }, false)
 }
 
 function camel(name: string): string {
   return name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 }
 
+// Invisible or reordering characters (bidi overrides and isolates, zero-width) and controls.
+const INVISIBLE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g
+
+/**
+ * A value as an error shows it: quoted, at most 60 characters of it with its length when longer,
+ * control and invisible characters as \u escapes, so what is shown is what was given.
+ */
+export function shown(raw: string): string {
+  const prefix = raw.length > 60 ? raw.slice(0, 60) : raw
+  const visible = JSON.stringify(prefix).replace(
+    INVISIBLE,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  )
+  return raw.length > 60 ? `${visible.slice(0, -1)}…" (${raw.length} characters)` : visible
+}
+
 /** One line of an input error: names the input, shows the value unless secret, says what is expected. */
 export function describeInputProblem(name: string, raw: string, problem: string, quotable = true): string {
-  const shown = quotable && raw !== '' ? ` "${raw.length > 200 ? `${raw.slice(0, 200)}…` : raw}"` : ''
-  return `Input '${name}'${shown}: ${problem}`
+  return `Input '${name}'${quotable && raw !== '' ? ` ${shown(raw)}` : ''}: ${problem}`
+}
+
+/** What no input may hold, whatever its grammar: the checks every value passes first. */
+function basicProblem(raw: string, spec: Input<unknown>): string | undefined {
+  if (raw.length > spec.maxLength)
+    return `it is ${raw.length} characters long: expected at most ${spec.maxLength}`
+  if (!spec.multiline && /[\r\n]/.test(raw)) return 'it contains a line break: expected a single line'
+  const invisible = raw.replace(/[\r\n\t]/g, ' ').match(INVISIBLE)
+  if (invisible) {
+    const code = `U+${(invisible[0].charCodeAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`
+    return `it contains a control or invisible character (${code}): expected printable text`
+  }
+  return undefined
 }
 
 export class InputError extends ActionError {
@@ -236,6 +344,12 @@ export function readInputs<S extends Record<string, Input<unknown>>>(specs: S): 
     if (spec.secret) maskSecret(raw)
     if (raw === '') {
       if (spec.required) problems.push(`Input '${name}' is required.`)
+      values[camel(name)] = spec.empty
+      continue
+    }
+    const basic = basicProblem(raw, spec)
+    if (basic) {
+      problems.push(describeInputProblem(name, raw, basic, spec.quotable && !spec.secret))
       values[camel(name)] = spec.empty
       continue
     }

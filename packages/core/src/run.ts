@@ -1,8 +1,10 @@
 import * as core from '@actions/core'
+import * as log from './log.ts'
 import { ActionError, CancelledError, errorMessage } from './errors.ts'
 import { Report, type PhaseStatus } from './report.ts'
 import { redact } from './secrets.ts'
 import { formatDuration } from './time.ts'
+import { bounded } from './log.ts'
 
 /**
  * How the runner cancels a step: SIGINT, SIGTERM 7.5 s later, SIGKILL 2.5 s after that. What a
@@ -39,7 +41,7 @@ function cancellationSignal(): { signal: AbortSignal; cancellation: Cancellation
     cancellation.at ??= now
     const killAt = now + (name === 'SIGINT' ? CANCEL_GRACE_MS.afterSigint : CANCEL_GRACE_MS.afterSigterm)
     cancellation.killAt = Math.min(cancellation.killAt ?? killAt, killAt)
-    core.warning(
+    log.warning(
       controller.signal.aborted
         ? `Received ${name}: the runner kills this step in ${formatDuration(cancellation.killAt - now)}.`
         : `Received ${name}: the workflow was cancelled. Stopping and cleaning up.`,
@@ -109,7 +111,7 @@ export async function runAction<Output extends string = string>(
     )
     const hint = error instanceof ActionError ? error.hint : undefined
     outcome = { ok: false, error: message, ...(hint ? { hint } : {}) }
-    core.setFailed(hint ? `${message}\n${hint}` : message)
+    core.setFailed(bounded(hint ? `${message}\n${hint}` : message))
     if (!(error instanceof ActionError) && error instanceof Error && error.stack)
       core.debug(redact(error.stack))
   } finally {
@@ -117,7 +119,7 @@ export async function runAction<Output extends string = string>(
       try {
         await cleanup()
       } catch (error) {
-        core.warning(`Cleanup failed: ${redact(errorMessage(error))}`)
+        log.warning(`Cleanup failed: ${redact(errorMessage(error))}`)
       }
     }
     dispose()
@@ -125,6 +127,6 @@ export async function runAction<Output extends string = string>(
   try {
     await report.write(outcome)
   } catch (error) {
-    core.warning(`Could not write the job summary: ${errorMessage(error)}`)
+    log.warning(`Could not write the job summary: ${errorMessage(error)}`)
   }
 }

@@ -1,3 +1,4 @@
+import { ConfiguredRetryStrategy } from '@smithy/core/retry'
 import { inputError } from '../inputs.ts'
 
 /** Region from the step's `aws-region`, else the variables aws-actions/configure-aws-credentials sets. */
@@ -26,8 +27,8 @@ export function resolveRegion(fromInput: string | undefined): string {
 export function clientConfig(region: string) {
   return {
     region,
-    retryMode: 'standard' as const,
-    maxAttempts: 3,
+    // Three tries, 150 and 300 ms apart (the standard mode waits up to seconds after a throttle).
+    retryStrategy: new ConfiguredRetryStrategy(2, (attempt: number) => 150 * attempt),
     customUserAgent: [['ecs-lockstep', '1']] as [string, string][],
   }
 }

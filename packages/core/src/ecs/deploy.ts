@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { ActionError, CancelledError, errorMessage } from '../errors.ts'
 import type { ActionContext } from '../run.ts'
 import { formatDuration, toSeconds } from '../time.ts'
@@ -168,7 +168,7 @@ async function afterFailure(
     } catch (restoreError) {
       if (isCancel(ctx, restoreError)) return afterCancel(ctx, clients, f)
       const { line } = await stateNow(clients, request.ref)
-      core.warning(`Could not restore ${request.ref.service} yet: ${errorMessage(restoreError)}`)
+      log.warning(`Could not restore ${request.ref.service} yet: ${errorMessage(restoreError)}`)
       // The restore point stays: the post step finishes the drain and the restore.
       return new ActionError(
         `${errorMessage(error)}\nThe ${request.purpose} failed before ${revisionOf(f.plan.definition.taskDefinitionArn)} was started, and ${revisionOf(point.taskDefinitionArn)} could not be restored within the timeout (${errorMessage(restoreError)}); this step's post step finishes the drain and restores it.\n${line}`,
@@ -205,7 +205,7 @@ async function afterRolloutFailure(
   if (plan.singleWriter) {
     try {
       await ctx.phase('Stop the failed revision', async () => {
-        core.info(`Scaling ${service} to 0: ECS must not start replacements beside the failed task.`)
+        log.info(`Scaling ${service} to 0: ECS must not start replacements beside the failed task.`)
         await scaleToZero(clients, request.ref)
         return drainService(clients, request.ref, cleanup, { scaledDown: true })
       })
@@ -312,6 +312,6 @@ function outcome(ctx: ActionContext, request: DeployRequest, plan: Plan, attempt
       : '',
   ]
   const state = { healthy: 'healthy', running: 'running', none: 'deploying' }[request.waitFor]
-  core.info(`${shortRevision(newArn)} is ${state} (${timings.filter(Boolean).join(', ')}).`)
+  log.info(`${shortRevision(newArn)} is ${state} (${timings.filter(Boolean).join(', ')}).`)
   return result
 }

@@ -1,6 +1,7 @@
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { DescribeTaskDefinitionCommand, type ContainerDefinition, type Task } from '@aws-sdk/client-ecs'
 import * as core from '@actions/core'
+import * as log from '../log.ts'
 import type { Report } from '../report.ts'
 import { errorMessage } from '../errors.ts'
 import type { AwsClients } from './clients.ts'
@@ -230,14 +231,14 @@ export function firstCauseLine(diagnosis: Diagnosis): string {
 /** Puts a diagnosis in a log group and in the job summary, the same lines in both. */
 export function reportDiagnosis(report: Report, diagnosis: Diagnosis): void {
   core.startGroup('Why it failed: first cause, failed tasks, service events, container logs')
-  if (diagnosis.firstCause) core.info(firstCauseLine(diagnosis))
-  core.info('Tasks that failed (oldest first):')
-  for (const line of diagnosis.failedTasks.length ? diagnosis.failedTasks : ['(none)']) core.info(`  ${line}`)
-  core.info('Service events since the deploy began:')
-  for (const line of diagnosis.events.length ? diagnosis.events : ['(none)']) core.info(`  ${line}`)
-  for (const log of diagnosis.logs) {
-    core.info(`--- ${log.title} ---`)
-    core.info(log.lines)
+  if (diagnosis.firstCause) log.info(firstCauseLine(diagnosis))
+  log.info('Tasks that failed (oldest first):')
+  for (const line of diagnosis.failedTasks.length ? diagnosis.failedTasks : ['(none)']) log.info(`  ${line}`)
+  log.info('Service events since the deploy began:')
+  for (const line of diagnosis.events.length ? diagnosis.events : ['(none)']) log.info(`  ${line}`)
+  for (const tail of diagnosis.logs) {
+    log.info(`--- ${tail.title} ---`)
+    log.info(tail.lines)
   }
   core.endGroup()
   if (diagnosis.firstCause)
@@ -247,5 +248,5 @@ export function reportDiagnosis(report: Report, diagnosis: Diagnosis): void {
   report.section('Service events since the deploy began', diagnosis.events.join('\n') || '(none)', {
     open: diagnosis.failedTasks.length === 0,
   })
-  for (const log of diagnosis.logs) report.section(log.title, log.lines)
+  for (const tail of diagnosis.logs) report.section(tail.title, tail.lines)
 }

@@ -1,5 +1,5 @@
 import { UpdateServiceCommand, type Task } from '@aws-sdk/client-ecs'
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { aws } from '../aws/errors.ts'
 import { formatDuration } from '../time.ts'
 import { waitFor } from '../wait.ts'
@@ -70,9 +70,9 @@ export async function drainService(
   for (const task of live) tracked.set(task.taskArn as string, task)
   budget.tracker.observe([...tracked.values()])
   if (known.scaledDown) {
-    core.info(`${ref.service} is at 0 already; waiting for ${tracked.size} task(s) to reach STOPPED.`)
+    log.info(`${ref.service} is at 0 already; waiting for ${tracked.size} task(s) to reach STOPPED.`)
   } else {
-    core.info(`Scaling ${ref.service} to 0; waiting for ${tracked.size} task(s) to reach STOPPED.`)
+    log.info(`Scaling ${ref.service} to 0; waiting for ${tracked.size} task(s) to reach STOPPED.`)
     await scaleToZero(clients, ref)
   }
 
@@ -88,7 +88,7 @@ export async function drainService(
       if (alive.length === 0 || polls % 5 === 0) {
         for (const task of await liveServiceTasks(clients, ref, seenStopped)) {
           if (!tracked.has(task.taskArn as string))
-            core.info(`  task ${taskId(task.taskArn)} appeared while draining`)
+            log.info(`  task ${taskId(task.taskArn)} appeared while draining`)
           tracked.set(task.taskArn as string, task)
         }
       }
@@ -108,7 +108,7 @@ export async function drainService(
     }),
   })
   const ms = Date.now() - started
-  core.info(`All ${tracked.size} task(s) STOPPED after ${formatDuration(ms)}: the volume is free.`)
+  log.info(`All ${tracked.size} task(s) STOPPED after ${formatDuration(ms)}: the volume is free.`)
   return {
     ms,
     stopServingAt: live.some((t) => t.lastStatus === 'RUNNING') ? started : undefined,

@@ -1,5 +1,5 @@
 import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { ActionError, errorMessage } from '../errors.ts'
 import { awsErrorName } from '../aws/errors.ts'
 import { maskSecret } from '../secrets.ts'
@@ -37,14 +37,17 @@ async function ownRegistryHost(clients: AwsClients): Promise<string | undefined>
 export async function assertImagesExist(clients: AwsClients, images: string[]): Promise<void> {
   const refs = images.map((image) => ({ image, ref: parseImage(image) })).filter((i) => i.ref)
   if (refs.length === 0) return
+  // Images under an amazonaws.com ECR host are checked whatever happens; the registry's own host is
+  // only needed for other endpoints (a local ECR), and asking for it may fail.
   let ownHost: string | undefined
-  try {
-    ownHost = await ownRegistryHost(clients)
-  } catch (error) {
-    core.warning(
-      `Could not ask ECR for its registry (${errorMessage(error)}); not checking that the images exist.`,
-    )
-    return
+  if (refs.some((r) => r.ref && !ECR_HOST.test(r.ref.host))) {
+    try {
+      ownHost = await ownRegistryHost(clients)
+    } catch (error) {
+      log.warning(
+        `Could not ask ECR for its registry (${errorMessage(error)}); not checking the images outside amazonaws.com.`,
+      )
+    }
   }
   for (const { image, ref } of refs) {
     if (!ref) continue
@@ -59,7 +62,7 @@ export async function assertImagesExist(clients: AwsClients, images: string[]): 
           ...(account ? { registryId: account } : {}),
         }),
       )
-      core.info(`Image ${image} exists in ECR.`)
+      log.info(`Image ${image} exists in ECR.`)
     } catch (error) {
       const name = awsErrorName(error)
       if (name === 'ImageNotFoundException' || name === 'RepositoryNotFoundException') {
@@ -67,7 +70,7 @@ export async function assertImagesExist(clients: AwsClients, images: string[]): 
           hint: 'Push it first (push-ecr) and pass its image-uri output here, or check the tag.',
         })
       }
-      core.warning(`Could not check image ${image} (${name}: ${errorMessage(error)}); going on.`)
+      log.warning(`Could not check image ${image} (${name}: ${errorMessage(error)}); going on.`)
     }
   }
 }

@@ -1,4 +1,4 @@
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { ActionError, errorMessage } from '../errors.ts'
 import type { ActionContext } from '../run.ts'
 import { clearRestorePoint, readRestorePoint, type RestorePoint } from './restore-point.ts'
@@ -18,7 +18,7 @@ export async function restoreAfterInterruption(ctx: ActionContext): Promise<void
   const point = readRestorePoint()
   if (!point) return
   const revision = point.taskDefinitionArn.split('/').pop()
-  core.warning(
+  log.warning(
     `The main step ended before ${point.service} was back on ${revision}; restoring it now${point.drain ? ' (every task is drained to STOPPED first)' : ''}.`,
   )
   const { createClients } = await import('./clients.ts')
@@ -40,7 +40,7 @@ export async function restoreAfterInterruption(ctx: ActionContext): Promise<void
   }
   clearRestorePoint()
   const { line } = await stateNow(clients, ref)
-  core.info(line)
+  log.info(line)
   ctx.report.headline = `restored ${point.service} to ${revision} at ${point.desiredCount} task(s)`
   ctx.report.fact('State after the restore', line.replace(/^State now \(read back from ECS\): /, ''))
 }

@@ -1,7 +1,7 @@
 import { type Service, type Task, type TaskDefinition } from '@aws-sdk/client-ecs'
 import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { ActionError } from '../errors.ts'
 import { inputError } from '../inputs.ts'
 import type { ActionContext } from '../run.ts'
@@ -99,13 +99,13 @@ async function waitForOtherDeployment(
       },
     )
   }
-  core.info(`Another deployment is in progress (${current}); waiting for it to settle first.`)
+  log.info(`Another deployment is in progress (${current}); waiting for it to settle first.`)
   return waitFor({
     what: 'the deployment already in progress to settle',
     deadline: budget.deadline,
     signal: budget.signal,
     interval: budget.poll,
-    onProgress: (p) => core.info(`  ${p}`),
+    onProgress: (p) => log.info(`  ${p}`),
     observe: tolerateThrottling(async () => {
       const latest = await describeService(clients, request.ref)
       return deploymentInProgress(latest)
@@ -144,7 +144,7 @@ export async function preflight(
   const identity = await aws('checking the AWS credentials', () =>
     clients.sts.send(new GetCallerIdentityCommand({})),
   )
-  core.info(`AWS account ${identity.Account} (${identity.Arn}), region ${request.region}`)
+  log.info(`AWS account ${identity.Account} (${identity.Arn}), region ${request.region}`)
   await assertClusterActive(clients, request.ref)
   let service = await describeService(clients, request.ref)
   if (service.status !== 'ACTIVE') {
@@ -215,9 +215,9 @@ export async function preflight(
       ? `Expected drain: up to ~${drain.total}s (${drain.targetGroup ? `deregistration delay ${drain.delay}s + ` : ''}stop timeout ${stopTimeoutSeconds(definition)}s)`
       : `Rolling:        ECS replaces tasks within its minimum/maximum healthy percent`,
   ]
-  core.info(lines.join('\n'))
+  log.info(lines.join('\n'))
   if (singleWriter && request.strategy === 'drain' && drain.targetGroup && drain.total > SLOW_DRAIN_SECONDS) {
-    core.warning(
+    log.warning(
       `Draining will take up to ${drain.total}s: target group ${drain.targetGroup} keeps each stopped task DEACTIVATING for its deregistration delay (${drain.delay}s) before ECS sends SIGTERM. ` +
         `A single-task service serves nothing during that time anyway; lower deregistration_delay.timeout_seconds (e.g. aws elbv2 modify-target-group-attributes --target-group-arn ${drain.targetGroup} --attributes Key=deregistration_delay.timeout_seconds,Value=5).`,
     )
@@ -261,7 +261,7 @@ function warnAboutEcsOverlaps(ref: ServiceRef, service: Service): void {
     )
   }
   if (problems.length === 0) return
-  core.warning(
+  log.warning(
     `${ref.service} is single-writer, but when ECS itself replaces a task it may run two at once: ${problems.join('; ')}. ` +
       `aws ecs update-service --cluster ${ref.cluster} --service ${ref.service} --deployment-configuration "maximumPercent=100,minimumHealthyPercent=0,deploymentCircuitBreaker={enable=true,rollback=false}"`,
   )

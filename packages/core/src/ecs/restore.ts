@@ -1,5 +1,5 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs'
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { aws } from '../aws/errors.ts'
 import type { Budget } from './budget.ts'
 import type { EcsAccess } from './clients.ts'
@@ -27,7 +27,7 @@ export async function restoreService(clients: EcsAccess, point: RestorePoint, bu
   const revision = revisionOf(point.taskDefinitionArn)
   const state = await readServiceState(clients, ref)
   if (isRestored(state, point)) {
-    core.info(`${point.service} is already on ${revision} at ${point.desiredCount} task(s).`)
+    log.info(`${point.service} is already on ${revision} at ${point.desiredCount} task(s).`)
     return
   }
   if (point.drain)
@@ -45,7 +45,7 @@ export async function restoreService(clients: EcsAccess, point: RestorePoint, bu
       }),
     ),
   )
-  core.info(
+  log.info(
     `Restored ${point.service} to ${revision} at ${point.desiredCount} task(s)${point.drain ? ' after every task had STOPPED' : ''}.`,
   )
 }

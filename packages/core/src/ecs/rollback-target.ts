@@ -1,5 +1,5 @@
 import { DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand, type Service } from '@aws-sdk/client-ecs'
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { ActionError } from '../errors.ts'
 import { inputError } from '../inputs.ts'
 import { aws, awsErrorName } from '../aws/errors.ts'
@@ -113,14 +113,14 @@ export async function chooseRollbackTarget(
   for (const candidate of candidates) {
     if (!candidate.reference) continue
     if (candidate.reference === failing) {
-      core.info(
+      log.info(
         `Not ${shortRevision(candidate.reference)} (${candidate.reason}): it is the revision being rolled back from.`,
       )
       continue
     }
     const found = await statusOf(clients, candidate.reference)
     if (found?.status !== 'ACTIVE') {
-      core.info(
+      log.info(
         `Not ${shortRevision(candidate.reference)} (${candidate.reason}): it is ${found?.status ?? 'gone'}.`,
       )
       continue
@@ -129,7 +129,7 @@ export async function chooseRollbackTarget(
   }
   const older = await previousActiveRevision(clients, failing)
   if (older) {
-    core.warning(
+    log.warning(
       `No verified revision is recorded on the service; rolling back to the next-older ACTIVE revision ${shortRevision(older)}, which was never verified by these actions.`,
     )
     return { arn: older, reason: 'the next-older ACTIVE revision (never verified)', failingArn: failing }

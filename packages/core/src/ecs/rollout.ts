@@ -1,5 +1,5 @@
 import { UpdateServiceCommand, type Service, type Task } from '@aws-sdk/client-ecs'
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { ActionError } from '../errors.ts'
 import { aws } from '../aws/errors.ts'
 import { formatDuration } from '../time.ts'
@@ -24,6 +24,12 @@ export class TaskFailure extends RolloutFailure {
     super(message)
     this.task = task
   }
+}
+
+/** Starts a call now, for its result later; a failure is only thrown when the result is asked for. */
+function settled<T>(promise: Promise<T>): () => Promise<T> {
+  promise.catch(() => undefined)
+  return () => promise
 }
 
 /** When ECS decided to stop the task: the order in which tasks failed. */
@@ -98,7 +104,7 @@ export async function startDeployment(
   const service = reply.service as Service
   const deployment = service.deployments?.find((d) => d.status === 'PRIMARY')
   if (!deployment?.id) throw new ActionError('ECS accepted the update but reported no primary deployment.')
-  core.info(
+  log.info(
     `Deployment ${deployment.id} started: ${target.desiredCount} task(s) of ${target.taskDefinitionArn.split('/').pop()}.`,
   )
   return deployment.id
@@ -141,21 +147,19 @@ export async function waitForDeployment(
     deadline: budget.deadline,
     signal: budget.signal,
     interval: budget.poll,
-    onProgress: (text) => core.info(`  ${text}`),
+    onProgress: (text) => log.info(`  ${text}`),
     observe: tolerateThrottling(async () => {
       // Three round trips a poll, the stopped tasks in the first: once a task of a single-writer
       // service has failed, every second until the scale-down is a second ECS may overlap it.
-      const [stoppedArns, runningArns, service] = await Promise.all([
-        listDeploymentTasks(clients, ref, deploymentId, 'STOPPED'),
-        listDeploymentTasks(clients, ref, deploymentId, 'RUNNING'),
-        describeService(clients, ref),
-      ])
-      const described = await describeTasks(clients, ref.cluster, [
-        ...stoppedArns.filter((arn) => !reportedStops.has(arn)),
-        ...runningArns,
-      ])
-      const stopped = described.filter((t) => stoppedArns.includes(t.taskArn as string))
-      const tasks = described.filter((t) => runningArns.includes(t.taskArn as string))
+      // The stopped tasks are judged as soon as they are known, without waiting for the rest.
+      const runningList = settled(listDeploymentTasks(clients, ref, deploymentId, 'RUNNING'))
+      const current = settled(describeService(clients, ref))
+      const stoppedArns = await listDeploymentTasks(clients, ref, deploymentId, 'STOPPED')
+      const stopped = await describeTasks(
+        clients,
+        ref.cluster,
+        stoppedArns.filter((arn) => !reportedStops.has(arn)),
+      )
       for (const task of stopped.sort((a, b) => stopDecidedAt(a) - stopDecidedAt(b))) {
         const ran = containersRan(task)
         // Whether a task still stopping ran its containers is only certain once it is STOPPED.
@@ -174,10 +178,12 @@ export async function waitForDeployment(
             task,
           )
         }
-        core.warning(
+        log.warning(
           `New ${describeStopping(task)}${ran ? '' : ' (its containers never ran, so it held no lock; ECS may try again)'}`,
         )
       }
+      const [runningArns, service] = [await runningList(), await current()]
+      const tasks = await describeTasks(clients, ref.cluster, runningArns)
       const deployment = service.deployments?.find((d) => d.id === deploymentId)
       const primary = service.deployments?.find((d) => d.status === 'PRIMARY')
       if (deployment?.rolloutState === 'FAILED' || !deployment || deployment.status !== 'PRIMARY') {

@@ -7,9 +7,9 @@ import {
   type Service,
   type ServiceEvent,
 } from '@aws-sdk/client-ecs'
-import * as core from '@actions/core'
-import { ActionError } from '../errors.ts'
-import { aws } from '../aws/errors.ts'
+import * as log from '../log.ts'
+import { inputError, shown, type InputError } from '../inputs.ts'
+import { aws, awsErrorName } from '../aws/errors.ts'
 import type { EcsAccess } from './clients.ts'
 
 /** Service tags through which the actions remember revisions across runs. */
@@ -21,31 +21,44 @@ export interface ServiceRef {
   service: string
 }
 
+/** The errors an input can be blamed for: a missing cluster or service is the input's fault, not AWS's. */
+function noSuchCluster(clients: EcsAccess, ref: ServiceRef, status?: string): InputError {
+  return inputError(
+    'cluster',
+    ref.cluster,
+    `${status ? `that cluster is ${status}` : `there is no such cluster in ${clients.region}`}: expected an ACTIVE cluster of this account (check aws-region and the credentials' account too)`,
+  )
+}
+
 export async function assertClusterActive(clients: EcsAccess, ref: ServiceRef): Promise<void> {
   const reply = await aws(`describing cluster ${ref.cluster}`, () =>
     clients.ecs.send(new DescribeClustersCommand({ clusters: [ref.cluster] })),
   )
   const cluster = reply.clusters?.[0]
-  if (!cluster || cluster.status !== 'ACTIVE') {
-    throw new ActionError(
-      `Cluster '${ref.cluster}' ${cluster ? `is ${cluster.status}` : 'was not found'} in region ${clients.region}.`,
-      { hint: 'Check the cluster name and aws-region (and that the credentials are for the right account).' },
-    )
-  }
+  if (!cluster || cluster.status !== 'ACTIVE') throw noSuchCluster(clients, ref, cluster?.status)
 }
 
 export async function describeService(clients: EcsAccess, ref: ServiceRef): Promise<Service> {
-  const reply = await aws(`describing service ${ref.service}`, () =>
-    clients.ecs.send(
-      new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service], include: ['TAGS'] }),
-    ),
-  )
+  let reply
+  try {
+    reply = await aws(`describing service ${ref.service}`, () =>
+      clients.ecs.send(
+        new DescribeServicesCommand({ cluster: ref.cluster, services: [ref.service], include: ['TAGS'] }),
+      ),
+    )
+  } catch (error) {
+    if (awsErrorName((error as { cause?: unknown }).cause) === 'ClusterNotFoundException')
+      throw noSuchCluster(clients, ref)
+    throw error
+  }
   const service = reply.services?.[0]
   if (!service) {
     const reason = reply.failures?.[0]?.reason ?? 'MISSING'
-    throw new ActionError(`Service '${ref.service}' was not found in cluster '${ref.cluster}' (${reason}).`, {
-      hint: 'Check the service name; this action deploys to an existing service, it does not create one.',
-    })
+    throw inputError(
+      'service',
+      ref.service,
+      `there is no such service in cluster ${shown(ref.cluster)} (${reason}): expected an existing service (this action does not create one)`,
+    )
   }
   return service
 }
@@ -100,7 +113,7 @@ export async function tagService(
       }),
     )
   } catch (error) {
-    core.warning(
+    log.warning(
       `Could not tag the service (${(error as Error).name}: ${(error as Error).message}); rollback will not know ${Object.keys(tags).join(', ')}. Grant ecs:TagResource to fix.`,
     )
   }

@@ -9,7 +9,7 @@ import {
 import { readFile } from 'node:fs/promises'
 import { ActionError } from '../errors.ts'
 import { inputError } from '../inputs.ts'
-import { aws } from '../aws/errors.ts'
+import { aws, awsErrorName } from '../aws/errors.ts'
 import type { AwsClients } from './clients.ts'
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
@@ -111,7 +111,18 @@ export async function renderTaskDefinition(
     source = `file ${options.reference}`
   } else {
     const reference = options.reference ?? options.currentArn
-    const { definition, tags } = await describe(clients, reference)
+    const { definition, tags } = await describe(clients, reference).catch((error: unknown) => {
+      // A revision the step named that ECS does not know is the input's fault.
+      const name = awsErrorName((error as { cause?: unknown }).cause)
+      if (options.reference && (name === 'ClientException' || name === 'InvalidParameterException')) {
+        throw inputError(
+          'task-definition',
+          options.reference,
+          `ECS knows no such task definition in ${clients.region}: expected an existing family, family:revision or ARN, or a JSON file`,
+        )
+      }
+      throw error
+    })
     if (definition.status === 'INACTIVE') {
       throw new ActionError(
         `Task definition ${shortRevision(definition.taskDefinitionArn)} is INACTIVE (deregistered) and cannot be deployed.`,

@@ -1,5 +1,5 @@
 import { DescribeTasksCommand, ListTasksCommand, type DesiredStatus, type Task } from '@aws-sdk/client-ecs'
-import * as core from '@actions/core'
+import * as log from '../log.ts'
 import { aws } from '../aws/errors.ts'
 import type { EcsAccess } from './clients.ts'
 import type { ServiceRef } from './service.ts'
@@ -149,8 +149,8 @@ export class TaskTracker {
       const key = `${id}:${task.lastStatus}`
       if (!this.firstSeen.has(key)) this.firstSeen.set(key, Date.now())
       const revision = task.taskDefinitionArn?.split('/').pop()
-      core.info(`  task ${id} (${revision}): ${previous ? `${previous} → ` : ''}${state}`)
-      if (task.lastStatus === 'STOPPED' && task.stoppedReason) core.info(`    ${describeStoppedTask(task)}`)
+      log.info(`  task ${id} (${revision}): ${previous ? `${previous} → ` : ''}${state}`)
+      if (task.lastStatus === 'STOPPED' && task.stoppedReason) log.info(`    ${describeStoppedTask(task)}`)
     }
   }
 }

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c}from"./chunk-T3MXTRLZ.js";import"./chunk-ZKYTLEOT.js";import"./chunk-AYN7N6CM.js";import"./chunk-FPDAYZCQ.js";import"./chunk-LSPVR27A.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-7F3M5ZO2.js";import"./chunk-ZKYTLEOT.js";import"./chunk-SLDXD7KV.js";import"./chunk-AYN7N6CM.js";import"./chunk-FPDAYZCQ.js";import"./chunk-WHUABUT5.js";import"./chunk-TOYCSVI2.js";import"./chunk-LSPVR27A.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

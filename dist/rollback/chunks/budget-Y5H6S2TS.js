@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c}from"./chunk-U5CN5ZTN.js";import"./chunk-BPX5ENUU.js";import"./chunk-R6Z4FTTM.js";import"./chunk-LR3O7N2R.js";import"./chunk-FLQU5JPU.js";import"./chunk-6DBX5UMB.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};
