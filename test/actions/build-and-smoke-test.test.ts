@@ -66,6 +66,16 @@ describe('build-and-smoke-test (bundled, on the real Docker engine)', () => {
     expect(leftBehind).toEqual([])
   })
 
+  it('fails with the exit code and logs when the container exits at once, and removes it', async () => {
+    const { run, leftBehind } = await smokeTest('exits-at-once', { 'health-timeout': '5s' })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toMatch(
+      /^The container (stopped right after it started|stopped before answering healthy): exit code 0/,
+    )
+    expect(run.summary).toContain('nothing to serve, exiting')
+    expect(leftBehind).toEqual([])
+  })
+
   it('fails with the build output when the Dockerfile does not build, and starts nothing', async () => {
     const { run, leftBehind } = await smokeTest('does-not-build')
     expect(run.exitCode).toBe(1)

@@ -91,7 +91,14 @@ export interface RunningContainer {
   startedAt: number
 }
 
-export async function startContainer(plan: SmokeTestPlan): Promise<RunningContainer> {
+/**
+ * Starts the container; `created` hears of it as soon as it exists, so that it is removed however
+ * the step ends, even when it exits before its port could be read.
+ */
+export async function startContainer(
+  plan: SmokeTestPlan,
+  created: (id: string) => void,
+): Promise<RunningContainer> {
   const name = `lockstep-smoke-${randomBytes(4).toString('hex')}`
   const args = [
     'run',
@@ -116,7 +123,17 @@ export async function startContainer(plan: SmokeTestPlan): Promise<RunningContai
       hint: 'Check `run-args` and that the image has an ENTRYPOINT or CMD.',
     })
   }
-  return { id, hostPort: await publishedPort(id, plan.port), startedAt: Date.now() }
+  created(id)
+  const startedAt = Date.now()
+  try {
+    return { id, hostPort: await publishedPort(id, plan.port), startedAt }
+  } catch (error) {
+    const state = await inspectContainer(id)
+    if (state?.running) throw error
+    throw new ContainerFailure(`The container stopped right after it started: ${describeExit(state)}.`, {
+      hint: 'Its last log lines are in the "Container diagnostics" group and the job summary.',
+    })
+  }
 }
 
 function describeExit(state: ContainerState | undefined): string {
@@ -237,13 +254,17 @@ export async function smokeTest(ctx: ActionContext<Output>, plan: SmokeTestPlan)
   ctx.report.fact('Image', plan.image)
   ctx.report.fact('Image ID', imageId)
 
-  const container = await ctx.phase('Start container', () => startContainer(plan))
-  core.saveState(CONTAINER_STATE, container.id)
-  ctx.defer(async () => {
-    if (await removeContainer(container.id)) log.info(`Removed test container ${container.id.slice(0, 12)}.`)
-    core.saveState(CONTAINER_STATE, '')
-  })
+  let containerId = ''
+  const created = (id: string) => {
+    containerId = id
+    core.saveState(CONTAINER_STATE, id)
+    ctx.defer(async () => {
+      if (await removeContainer(id)) log.info(`Removed test container ${id.slice(0, 12)}.`)
+      core.saveState(CONTAINER_STATE, '')
+    })
+  }
   try {
+    const container = await ctx.phase('Start container', () => startContainer(plan, created))
     const msToHealthy = await ctx.phase(`Wait for ${plan.healthPath}`, () =>
       waitUntilHealthy(plan, container, ctx.signal),
     )
@@ -256,7 +277,8 @@ export async function smokeTest(ctx: ActionContext<Output>, plan: SmokeTestPlan)
     }
   } catch (error) {
     if (!(error instanceof ContainerFailure) && !ctx.signal.aborted) throw error
-    throw withLogTail(error, await reportContainerFailure(ctx, container.id))
+    if (!containerId) throw error
+    throw withLogTail(error, await reportContainerFailure(ctx, containerId))
   }
   ctx.report.headline = `${plan.image} built, answered ${plan.expectStatus} and stayed up`
 }
