@@ -17,6 +17,8 @@ async function expectInputError(action: string, inputs: Record<string, string>, 
   expect(run.errors[0]).toContain('Nothing was changed')
   expect(run.log).not.toMatch(/AWS account|Could not reach AWS/)
   expect(run.post?.exitCode).toBe(0)
+  // A secret pasted where an ARN belongs is neither shown nor left unmasked.
+  expect(run.unmasked).not.toContain('sk-live-do-not-paste-keys-here')
 }
 
 describe('drain-and-deploy input errors (bundled; before any AWS call)', () => {
@@ -43,6 +45,14 @@ describe('drain-and-deploy input errors (bundled; before any AWS call)', () => {
     [
       { ...BASE, 'environment-variables': 'JWT_SECRET hunter2' },
       `Input 'environment-variables': line 1 has no "=" (the line is not shown, it may hold a secret): expected KEY=VALUE`,
+    ],
+    [
+      { ...BASE, 'environment-variables': 'APP_ENV=production\nCORS_ORIGINS=' },
+      `Input 'environment-variables': line 2: CORS_ORIGINS is empty (an unset variable?): expected a value, or CORS_ORIGINS="" to set it empty on purpose`,
+    ],
+    [
+      { ...BASE, secrets: 'OPENAI_API_KEY=sk-live-do-not-paste-keys-here' },
+      `Input 'secrets': line 1: OPENAI_API_KEY (the value is not shown, it may be a secret): expected the ARN of a Secrets Manager secret`,
     ],
     [
       { ...BASE, 'aws-region': 'Europe' },

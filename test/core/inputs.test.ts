@@ -195,3 +195,26 @@ describe('what no input may hold', () => {
     ])
   })
 })
+
+describe('KEY=VALUE lines where an empty value is a mistake', () => {
+  it('refuses KEY= (an unset variable), takes KEY="" as an empty value on purpose, and checks values', () => {
+    setInputs({ env: 'CORS_ORIGINS=\nLOG_LEVEL=""\nAPP_ENV=production' })
+    expect(problemsOf(() => readInputs({ env: keyValues({ explicitEmpty: true }) }))).toEqual([
+      `Input 'env': line 1: CORS_ORIGINS is empty (an unset variable?): expected a value, or CORS_ORIGINS="" to set it empty on purpose`,
+    ])
+    setInputs({ env: 'LOG_LEVEL=""\nAPP_ENV=production' })
+    expect(readInputs({ env: keyValues({ explicitEmpty: true }) })).toEqual({
+      env: { LOG_LEVEL: '', APP_ENV: 'production' },
+    })
+    setInputs({
+      secrets: 'JWT_SECRET=arn:aws:secretsmanager:us-east-1:123456789012:secret:wwhd/jwt-AbCdEf\nKEY=plain',
+    })
+    expect(
+      problemsOf(() =>
+        readInputs({
+          secrets: keyValues({ value: (v) => (v.startsWith('arn:') ? undefined : 'expected an ARN') }),
+        }),
+      ),
+    ).toEqual([`Input 'secrets': line 2: KEY (the value is not shown, it may be a secret): expected an ARN`])
+  })
+})

@@ -3,6 +3,7 @@ import {
   clusterProblem,
   imageReferenceProblem,
   revisionProblem,
+  secretArnProblem,
   serviceProblem,
 } from '@ecs-lockstep/core/references'
 
@@ -57,4 +58,20 @@ describe('ECS names and ARNs', () => {
     )
     expect(revisionProblem('wwhd-backend:x')).toMatch(/expected family, family:revision/)
   })
+})
+
+it('takes Secrets Manager and SSM parameter ARNs as secret sources, and nothing else', () => {
+  for (const arn of [
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:wwhd/openai-AbCdEf',
+    'arn:aws:secretsmanager:us-east-1:123456789012:secret:wwhd/app-AbCdEf:JWT_SECRET::',
+    'arn:aws:ssm:eu-west-2:123456789012:parameter/wwhd/jwt',
+  ])
+    expect(secretArnProblem(arn)).toBeUndefined()
+  for (const value of [
+    'sk-live-1234',
+    'arn:aws:s3:::bucket/key',
+    'arn:aws:ssm:us-east-1:123456789012:document/x',
+    '',
+  ])
+    expect(secretArnProblem(value)).toMatch(/^expected the ARN of a Secrets Manager secret/)
 })

@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
-import { DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs'
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  UpdateServiceCommand,
+} from '@aws-sdk/client-ecs'
 import {
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
@@ -186,6 +190,50 @@ describe('drain-and-deploy on the simulated runtime', () => {
     expect((await service())?.taskDefinition).toBe(before)
     expect(await healthyRevision()).toBe(before)
     expect(overlapsSince(since)).toEqual([])
+  })
+
+  it('renders `secrets` into the container as ECS secrets, which ECS resolves when the task starts', async () => {
+    const rotated = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:wwhd/jwt-rotated-AbCdEf'
+    local.setSecrets({ [rotated]: 'rotated-jwt-secret' })
+    const deploy = await run('drain-and-deploy', {
+      ...deployInputs,
+      image: 'wwhd-dev-backend:v-secrets',
+      secrets: `JWT_SECRET=${rotated}`,
+      'environment-variables': 'LOG_LEVEL=INFO\nFEATURE_FLAGS=""',
+    })
+    expect(deploy.errors).toEqual([])
+    const { taskDefinition } = await stack.ecs.send(
+      new DescribeTaskDefinitionCommand({ taskDefinition: deploy.outputs['task-definition-arn'] }),
+    )
+    const fastapi = taskDefinition?.containerDefinitions?.find((c) => c.name === 'fastapi')
+    expect(fastapi?.secrets).toEqual([{ name: 'JWT_SECRET', valueFrom: rotated }])
+    expect(fastapi?.environment).toEqual(
+      expect.arrayContaining([
+        { name: 'LOG_LEVEL', value: 'INFO' },
+        { name: 'FEATURE_FLAGS', value: '' },
+      ]),
+    )
+    expect(deploy.log).toContain("with fastapi's image, 2 environment variable(s), 1 secret(s) changed")
+  })
+
+  it('a secret ECS cannot read fails the launch before any container runs: ECS may retry, nothing overlaps', async () => {
+    const before = await healthyRevision()
+    const since = Date.now()
+    const deploy = await run('drain-and-deploy', {
+      ...deployInputs,
+      image: 'wwhd-dev-backend:v-missing-secret',
+      secrets: 'JWT_SECRET=arn:aws:secretsmanager:us-east-1:123456789012:secret:wwhd/never-created-AbCdEf',
+      timeout: '60s',
+    })
+    expect(deploy.exitCode).toBe(1)
+    expect(deploy.log).toContain('(its containers never ran, so it held no lock; ECS may try again)')
+    expect(deploy.errors[0]).toMatch(
+      /First cause: task [0-9a-f]+ \(sim-backend:\d+\) stopped: ResourceInitializationError: unable to pull secrets/,
+    )
+    expect(overlapsSince(since)).toEqual([])
+    const rollback = await run('rollback', { cluster: CLUSTER, service: SERVICE, 'stable-for': '2s' })
+    expect(rollback.errors).toEqual([])
+    expect(rollback.outputs['rolled-back-to']).toBe(before)
   })
 
   it('waits for a deployment already in progress before touching the service', async () => {

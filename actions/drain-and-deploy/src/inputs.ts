@@ -4,6 +4,7 @@ import {
   containerNameProblem,
   imageReferenceProblem,
   revisionProblem,
+  secretArnProblem,
   serviceProblem,
 } from '@ecs-lockstep/core/references'
 import { taskDefinitionFileProblem } from '@ecs-lockstep/core/ecs/task-definition-file'
@@ -17,7 +18,8 @@ export const inputs = {
   }),
   'container-name': text({ check: containerNameProblem }),
   image: text({ check: imageReferenceProblem }),
-  'environment-variables': keyValues(),
+  'environment-variables': keyValues({ explicitEmpty: true }),
+  secrets: keyValues({ value: secretArnProblem }),
   'desired-count': integer({ default: '1', min: 0, max: 1000 }),
   strategy: oneOf(['drain', 'rolling'], { default: 'drain' }),
   'single-writer': oneOf(['auto', 'true', 'false'], { default: 'auto' }),

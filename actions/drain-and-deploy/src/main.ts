@@ -1,4 +1,12 @@
-import { maskSecretValues, readInputs, runAction, toSeconds } from '@ecs-lockstep/core'
+import {
+  looksLikeCredential,
+  maskSecretValues,
+  readInputs,
+  runAction,
+  toSeconds,
+  valueLooksLikeCredential,
+} from '@ecs-lockstep/core'
+import * as log from '@ecs-lockstep/core/log'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
 import { inputs, type Output } from './inputs.ts'
 
@@ -7,6 +15,14 @@ const startedAt = Date.now()
 await runAction<Output>('drain-and-deploy', async (ctx) => {
   const given = readInputs(inputs)
   maskSecretValues(given.environmentVariables)
+  const credentials = Object.entries(given.environmentVariables).filter(
+    ([key, value]) => looksLikeCredential(key) || valueLooksLikeCredential(value),
+  )
+  for (const [key] of credentials) {
+    log.warning(
+      `environment-variables sets ${key}, which looks like a credential: a plain environment value is readable by anyone who can describe the task definition. Put it in Secrets Manager or SSM and pass its ARN in \`secrets\` (${key}=arn:aws:secretsmanager:…).`,
+    )
+  }
   const region = resolveRegion(given.awsRegion)
   // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
   const { createClients } = await import('@ecs-lockstep/core/ecs/clients')
@@ -20,6 +36,7 @@ await runAction<Output>('drain-and-deploy', async (ctx) => {
       containerName: given.containerName,
       image: given.image,
       environment: given.environmentVariables,
+      secrets: given.secrets,
     },
     desiredCount: given.desiredCount,
     strategy: given.strategy,

@@ -251,8 +251,12 @@ const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_.-]*$/
 /**
  * Multi-line `KEY=VALUE` pairs. Blank lines and lines starting with `#` are skipped; the value is
  * everything after the first `=`. Errors name the line and key but never show a value.
+ * `explicitEmpty`: `KEY=` is refused (an unset workflow variable would blank a live setting) and
+ * `KEY=""` sets an empty value on purpose. `value` checks each value, never shown in an error.
  */
-export function keyValues(options: Options = {}): Input<Record<string, string>> {
+export function keyValues(
+  options: Options & { explicitEmpty?: boolean; value?: (value: string) => string | undefined } = {},
+): Input<Record<string, string>> {
   const schema = parser<Record<string, string>>((raw) => {
     const pairs: Record<string, string> = {}
     const problems: string[] = []
@@ -272,7 +276,20 @@ export function keyValues(options: Options = {}): Input<Record<string, string>> 
       } else if (key in pairs) {
         problems.push(`line ${index + 1}: ${key} is set twice`)
       } else {
-        pairs[key] = trimmed.slice(equals + 1)
+        const written = trimmed.slice(equals + 1)
+        const value = options.explicitEmpty && written.trim() === '""' ? '' : written
+        const problem = options.value?.(value)
+        if (options.explicitEmpty && written.trim() === '') {
+          problems.push(
+            `line ${index + 1}: ${key} is empty (an unset variable?): expected a value, or ${key}="" to set it empty on purpose`,
+          )
+        } else if (problem) {
+          // A value in the wrong place may be a secret pasted by mistake: masked, never shown.
+          maskSecret(value)
+          problems.push(`line ${index + 1}: ${key} (the value is not shown, it may be a secret): ${problem}`)
+        } else {
+          pairs[key] = value
+        }
       }
     })
     return problems.length > 0 ? { problems: problems.slice(0, 5) } : { value: pairs }

@@ -70,6 +70,20 @@ export function revisionProblem(value: string, withoutRevision = true): string |
     : `expected ${withoutRevision ? 'family, ' : ''}family:revision or a task definition ARN`
 }
 
+const SECRET_ARN = new RegExp(
+  // A Secrets Manager secret, optionally with ECS's :json-key:version-stage:version-id suffix.
+  '^arn:aws(?:-[a-z]+)*:secretsmanager:[a-z]{2}(?:-[a-z]+)+-\\d:\\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}(?::[^:\\s]*){0,3}$' +
+    // An SSM Parameter Store parameter.
+    '|^arn:aws(?:-[a-z]+)*:ssm:[a-z]{2}(?:-[a-z]+)+-\\d:\\d{12}:parameter/[A-Za-z0-9/_.-]{1,2048}$',
+)
+
+/** Where an ECS `secrets` entry comes from: the ARN of a Secrets Manager secret or an SSM parameter. */
+export function secretArnProblem(value: string): string | undefined {
+  return SECRET_ARN.test(value)
+    ? undefined
+    : 'expected the ARN of a Secrets Manager secret (arn:aws:secretsmanager:…:secret:name) or an SSM parameter (arn:aws:ssm:…:parameter/name)'
+}
+
 /** A path a service serves, as the checks ask for it: printable ASCII, starting with /. */
 export const URL_PATH = /^\/[\x21-\x7e]{0,2047}$/
 

@@ -10,6 +10,14 @@ export function looksLikeCredential(name: string): boolean {
   return CREDENTIAL_NAME.test(name)
 }
 
+/** Values that are credentials whatever their name: AWS keys, OpenAI and GitHub tokens, JWTs, PEM keys. */
+const CREDENTIAL_VALUE =
+  /^(AKIA|ASIA)[0-9A-Z]{16}$|^sk-[A-Za-z0-9_-]{20,}$|^gh[pousr]_[A-Za-z0-9]{30,}$|^eyJ[\w-]+\.eyJ[\w-]+\.[\w-]+$|-----BEGIN [A-Z ]*PRIVATE KEY-----/
+
+export function valueLooksLikeCredential(value: string): boolean {
+  return CREDENTIAL_VALUE.test(value.trim())
+}
+
 /**
  * Tells the runner to mask a value in every later log line, and remembers it so that text we write
  * ourselves (the job summary, files) can be redacted too. Each line of a multi-line value is masked
@@ -36,6 +44,7 @@ export function redact(text: string): string {
 /** Masks each value whose key is listed or is named like a credential, before any command can echo it. */
 export function maskSecretValues(values: Record<string, string>, secretKeys: readonly string[] = []): void {
   for (const [key, value] of Object.entries(values)) {
-    if (secretKeys.includes(key) || looksLikeCredential(key)) maskSecret(value)
+    if (secretKeys.includes(key) || looksLikeCredential(key) || valueLooksLikeCredential(value))
+      maskSecret(value)
   }
 }

@@ -44,6 +44,8 @@ export interface DeployRequest {
         containerName?: string
         image?: string
         environment: Record<string, string>
+        /** ECS secrets: name → valueFrom. */
+        secrets?: Record<string, string>
       }
     | { kind: 'existing'; arn: string }
   /** Undefined: the service's current count (1 when it is 0). */
@@ -164,6 +166,7 @@ export async function preflight(
       containerName: request.definition.containerName,
       image: request.definition.image,
       environment: request.definition.environment,
+      ...(request.definition.secrets ? { secrets: request.definition.secrets } : {}),
     })
   } else {
     rendered = await renderTaskDefinition(clients, {

@@ -101,6 +101,8 @@ export async function renderTaskDefinition(
     containerName: string | undefined
     image: string | undefined
     environment: Record<string, string>
+    /** ECS `secrets` of the container: name → valueFrom (a Secrets Manager or SSM ARN). */
+    secrets?: Record<string, string>
   },
 ): Promise<RenderedTaskDefinition> {
   let input: TaskDefinitionInput
@@ -138,7 +140,11 @@ export async function renderTaskDefinition(
       : `the service's current revision ${shortRevision(existingArn)}`
   }
 
-  const changes = Object.keys(options.environment).length > 0 || options.image !== undefined
+  const secrets = options.secrets ?? {}
+  const changes =
+    Object.keys(options.environment).length > 0 ||
+    Object.keys(secrets).length > 0 ||
+    options.image !== undefined
   if (!changes) return { input, source, ...(existingArn ? { existingArn } : {}) }
 
   const containers = input.containerDefinitions ?? []
@@ -165,9 +171,24 @@ export async function renderTaskDefinition(
     for (const [key, value] of Object.entries(options.environment)) merged.set(key, value)
     updated.environment = [...merged].map(([key, value]) => ({ name: key, value }))
   }
+  if (Object.keys(secrets).length > 0) {
+    const merged = new Map((container.secrets ?? []).map((e) => [e.name ?? '', e.valueFrom ?? '']))
+    for (const [key, valueFrom] of Object.entries(secrets)) merged.set(key, valueFrom)
+    updated.secrets = [...merged].map(([key, valueFrom]) => ({ name: key, valueFrom }))
+    // A name cannot be both: ECS refuses a variable set in environment and secrets.
+    updated.environment = (updated.environment ?? []).filter((e) => !(e.name && e.name in secrets))
+  }
   return {
     input: { ...input, containerDefinitions: containers.map((c) => (c.name === name ? updated : c)) },
-    source: `${source}, with ${[options.image ? `${name}'s image` : '', Object.keys(options.environment).length ? `${Object.keys(options.environment).length} environment variable(s)` : ''].filter(Boolean).join(' and ')} changed`,
+    source: `${source}, with ${[
+      options.image ? `${name}'s image` : '',
+      Object.keys(options.environment).length
+        ? `${Object.keys(options.environment).length} environment variable(s)`
+        : '',
+      Object.keys(secrets).length ? `${Object.keys(secrets).length} secret(s)` : '',
+    ]
+      .filter(Boolean)
+      .join(', ')} changed`,
   }
 }
 
