@@ -1,6 +1,7 @@
 import * as log from '@ecs-lockstep/core/log'
 import { DescribeTaskDefinitionCommand, type Task } from '@aws-sdk/client-ecs'
-import { ActionError, errorMessage } from '@ecs-lockstep/core'
+import { ActionError, errorMessage, sleep } from '@ecs-lockstep/core'
+import { isTransient } from '@ecs-lockstep/core/aws/errors'
 import { createBudget } from '@ecs-lockstep/core/ecs/budget'
 import type { ServiceClients } from '@ecs-lockstep/core/ecs/clients'
 import { drainService, scaleToZero } from '@ecs-lockstep/core/ecs/drain'
@@ -8,6 +9,8 @@ import { describeService, primaryDeployment, type ServiceRef } from '@ecs-lockst
 import { revisionOf, stateNow } from '@ecs-lockstep/core/ecs/service-state'
 import { efsVolumes } from '@ecs-lockstep/core/ecs/task-definition'
 import { describeStopping, describeTasks, listDeploymentTasks, taskId } from '@ecs-lockstep/core/ecs/tasks'
+
+const WATCH_EVERY_MS = 1000
 
 const stopDecidedAt = (task: Task) => (task.stoppingAt ?? task.stoppedAt ?? task.createdAt)?.getTime() ?? 0
 
@@ -26,6 +29,16 @@ export class TaskWatch {
   private readonly tasks: Set<string>
   private readonly seenStopped = new Set<string>()
   readonly singleWriter: boolean
+  private readonly stop = new AbortController()
+  private loop: Promise<void> | undefined
+  /** What the background watch found, or the error that ended it. */
+  found: string | undefined
+  failure: unknown
+
+  /** Aborted as soon as the watch finds a problem (or fails): pass it to every wait of the step. */
+  get signal(): AbortSignal {
+    return this.stop.signal
+  }
 
   private constructor(
     clients: ServiceClients,
@@ -78,6 +91,36 @@ export class TaskWatch {
       single,
       stopped,
     )
+  }
+
+  /**
+   * Watches about once a second, on its own, for the whole verification: a slow probe (a target
+   * gone mid-request) or the wait for the load balancer must not delay noticing a failed task, nor
+   * the scale-down that cuts ECS's replacement short.
+   */
+  begin(): void {
+    this.loop = (async () => {
+      while (!this.stop.signal.aborted) {
+        try {
+          this.found = await this.problem()
+        } catch (error) {
+          if (!isTransient((error as { cause?: unknown }).cause ?? error)) {
+            this.failure = error
+            return this.stop.abort()
+          }
+        }
+        if (this.found) return this.stop.abort()
+        await sleep(WATCH_EVERY_MS, this.stop.signal).catch(() => undefined)
+      }
+    })()
+  }
+
+  /** Stops watching; throws what the watch found (failing the step), if anything. */
+  async end(deadline: number): Promise<void> {
+    this.stop.abort()
+    await this.loop
+    if (this.failure) throw this.failure
+    if (this.found) await this.fail(this.found, deadline)
   }
 
   /** Undefined while nothing changed; otherwise what happened, in one sentence. */

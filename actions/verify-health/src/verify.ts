@@ -11,13 +11,12 @@ import {
   formatDuration,
   maskSecret,
   toSeconds,
-  sleep,
   waitFor,
 } from '@ecs-lockstep/core'
-import { aws, isThrottling } from '@ecs-lockstep/core/aws/errors'
+import { aws } from '@ecs-lockstep/core/aws/errors'
 import { createServiceClients, type ServiceClients } from '@ecs-lockstep/core/ecs/clients'
 import { readTargetHealth, targetGroupsOf } from '@ecs-lockstep/core/ecs/load-balancer'
-import { tolerateThrottling } from '@ecs-lockstep/core/ecs/poll'
+import { tolerateTransient } from '@ecs-lockstep/core/ecs/poll'
 import {
   describeService,
   primaryDeployment,
@@ -48,7 +47,6 @@ export interface VerifyPlan {
 }
 
 const ROUND_INTERVAL = { minMs: 1000, maxMs: 2000, factor: 1.25 }
-const WATCH_EVERY_MS = 1000
 
 /** `http://<DNS name>:<port>` of the load balancer in front of the service's first target group. */
 async function loadBalancerUrl(clients: ServiceClients, targetGroupArn: string): Promise<string> {
@@ -84,7 +82,7 @@ async function waitForTargets(
     signal,
     interval: ROUND_INTERVAL,
     onProgress: (p) => log.info(`  ${p}`),
-    observe: tolerateThrottling(async () => {
+    observe: tolerateTransient(async () => {
       const { healthy, notReady } = await readTargetHealth(clients, targetGroups)
       return healthy > 0 && notReady.length === 0
         ? { done: true, value: undefined }
@@ -106,16 +104,6 @@ function checkResult(check: HttpCheck, answer: ProbeResult): { ok: boolean; text
   return { ok: true, text: `${answer.status} in ${answer.ms}ms` }
 }
 
-/** Throttling while watching tells nothing new: the next round asks again. */
-async function watchProblem(watch: TaskWatch | undefined): Promise<string | undefined> {
-  try {
-    return await watch?.problem()
-  } catch (error) {
-    if (isThrottling((error as { cause?: unknown }).cause ?? error)) return undefined
-    throw error
-  }
-}
-
 /**
  * Every check must pass `consecutive` rounds in a row, the rounds spanning at least `stableForMs`,
  * while no task of the revision stops or is replaced: one lucky answer from a flapping task, or a
@@ -125,27 +113,11 @@ async function runChecks(
   ctx: ActionContext<Output>,
   url: string,
   plan: VerifyPlan,
-  watch: TaskWatch | undefined,
+  signal: AbortSignal,
 ): Promise<void> {
   let streak = 0
   let last: { check: HttpCheck; ok: boolean; text: string }[] = []
   const began = Date.now()
-  // The tasks are watched on their own, about once a second: a slow probe (a target gone mid-
-  // request) must not delay noticing a failed task, nor the scale-down that cuts ECS's replacement short.
-  const watching = new AbortController()
-  let problem: string | undefined
-  let watchFailure: unknown
-  const watcher = (async () => {
-    while (watch && !watching.signal.aborted) {
-      problem = await watchProblem(watch)
-      if (problem) return watching.abort()
-      await sleep(WATCH_EVERY_MS, watching.signal).catch(() => undefined)
-    }
-  })().catch((error: unknown) => {
-    watchFailure = error
-    watching.abort()
-  })
-  const signal = AbortSignal.any([ctx.signal, watching.signal])
   try {
     await waitFor({
       what: `every check to pass ${plan.consecutive} time(s) in a row${plan.stableForMs > 0 ? ` over at least ${formatDuration(plan.stableForMs)}` : ''}`,
@@ -173,11 +145,7 @@ async function runChecks(
         }
       },
     })
-  } catch (error) {
-    if ((!problem && !watchFailure) || ctx.signal.aborted) throw error
   } finally {
-    watching.abort()
-    await watcher
     ctx.report.section(
       'Checks (last round)',
       last
@@ -189,8 +157,6 @@ async function runChecks(
       { open: true },
     )
   }
-  if (watchFailure) throw watchFailure
-  if (problem && watch) await watch.fail(problem, plan.deadline)
 }
 
 /** Registers each user (an existing one is fine) and logs in as it: the token must come back. */
@@ -263,47 +229,22 @@ async function verify(
   let url = plan.url
   let revision: string | undefined
   let watch: TaskWatch | undefined
-
-  if (clients && plan.ref) {
-    const ref = plan.ref
-    const targetGroups = await ctx.phase('Load balancer', async () => {
-      const service = await describeService(clients, ref)
-      const primary = primaryDeployment(service)
-      revision = primary?.taskDefinition
-      if ((service.deployments?.length ?? 0) > 1 || primary?.rolloutState === 'IN_PROGRESS') {
-        log.warning(`A deployment of ${ref.service} is still in progress; verifying what answers now.`)
-      }
-      watch = await TaskWatch.start(clients, ref, plan.singleWriter)
-      const groups = targetGroupsOf(service)
-      if (!url && groups[0]) url = await loadBalancerUrl(clients, groups[0])
-      if (groups.length > 0) await waitForTargets(clients, groups, plan, ctx.signal)
-      else log.info('The service has no load balancer; checking the URL only.')
-      return groups
-    })
-    ctx.report.fact('Revision', shortRevision(revision))
-    ctx.report.fact('Target groups', targetGroups.length)
+  try {
+    ;({ url, revision, watch } = await checkAll(ctx, plan, clients, started, (w) => (watch = w)))
+  } catch (error) {
+    // A failed task explains the failure better than the wait it cut short.
+    if (!watch || ctx.signal.aborted || (!watch.found && !watch.failure)) {
+      await watch?.end(plan.deadline).catch(() => undefined)
+      throw error
+    }
   }
-  if (!url)
-    throw new ActionError(
-      'No URL to check: set url, or cluster and service of a service behind a load balancer.',
-    )
-  ctx.output('url', url)
-  ctx.report.fact('URL', url)
-
-  await ctx.phase('HTTP checks', () => runChecks(ctx, url as string, plan, watch))
-  ctx.output('seconds-to-verified', toSeconds(Date.now() - started))
-
-  if (plan.users.length > 0) {
-    const users = await ctx.phase('API users', () => createUsers(url as string, plan, ctx.signal))
-    ctx.output('users', users.join(','))
-    ctx.report.fact('API users', users.join(', '))
-  }
+  await watch?.end(plan.deadline)
 
   if (clients && plan.ref && revision && plan.recordVerified) {
     const ref = plan.ref
     await ctx.phase('Record', async () => {
       // Only record what still runs, unchanged: a task that stopped meanwhile was not verified.
-      const problem = await watchProblem(watch)
+      const problem = await watch?.problem()
       if (problem && watch) await watch.fail(problem, plan.deadline)
       const service = await describeService(clients, ref)
       if (primaryDeployment(service)?.taskDefinition !== revision) {
@@ -319,5 +260,60 @@ async function verify(
     })
     ctx.output('verified-task-definition', revision)
   }
-  ctx.report.headline = `${url} healthy (${plan.checks.length} check(s) × ${plan.consecutive}) in ${formatDuration(Date.now() - started)}`
+  ctx.report.headline = `${url as string} healthy (${plan.checks.length} check(s) × ${plan.consecutive}) in ${formatDuration(Date.now() - started)}`
+}
+
+/** The load balancer, the HTTP checks and the users, every wait cut short by the task watch. */
+async function checkAll(
+  ctx: ActionContext<Output>,
+  plan: VerifyPlan,
+  clients: ServiceClients | undefined,
+  started: number,
+  watching: (watch: TaskWatch) => void,
+): Promise<{ url: string; revision: string | undefined; watch: TaskWatch | undefined }> {
+  let url = plan.url
+  let revision: string | undefined
+  let watch: TaskWatch | undefined
+  let signal = ctx.signal
+  if (clients && plan.ref) {
+    const ref = plan.ref
+    const targetGroups = await ctx.phase('Load balancer', async () => {
+      const service = await describeService(clients, ref)
+      const primary = primaryDeployment(service)
+      revision = primary?.taskDefinition
+      if ((service.deployments?.length ?? 0) > 1 || primary?.rolloutState === 'IN_PROGRESS') {
+        log.warning(`A deployment of ${ref.service} is still in progress; verifying what answers now.`)
+      }
+      watch = await TaskWatch.start(clients, ref, plan.singleWriter)
+      if (watch) {
+        watching(watch)
+        watch.begin()
+        signal = AbortSignal.any([ctx.signal, watch.signal])
+      }
+      const groups = targetGroupsOf(service)
+      if (!url && groups[0]) url = await loadBalancerUrl(clients, groups[0])
+      if (groups.length > 0) await waitForTargets(clients, groups, plan, signal)
+      else log.info('The service has no load balancer; checking the URL only.')
+      return groups
+    })
+    ctx.report.fact('Revision', shortRevision(revision))
+    ctx.report.fact('Target groups', targetGroups.length)
+  }
+  if (!url)
+    throw new ActionError(
+      'No URL to check: set url, or cluster and service of a service behind a load balancer.',
+    )
+  ctx.output('url', url)
+  ctx.report.fact('URL', url)
+
+  await ctx.phase('HTTP checks', () => runChecks(ctx, url as string, plan, signal))
+  ctx.output('seconds-to-verified', toSeconds(Date.now() - started))
+
+  if (plan.users.length > 0) {
+    const users = await ctx.phase('API users', () => createUsers(url as string, plan, signal))
+    ctx.output('users', users.join(','))
+    ctx.report.fact('API users', users.join(', '))
+  }
+
+  return { url, revision, watch }
 }

@@ -83,19 +83,32 @@ export function isThrottling(error: unknown): boolean {
   return THROTTLED.has(awsErrorName(error) ?? '')
 }
 
-/** Throttled calls are tried again this many times, 250 ms to 2 s apart (about 12 s in all). */
-const THROTTLE_RETRIES = 8
+/** Throttling, or AWS failing on its side (5xx): worth trying again, never the caller's fault. */
+export function isTransient(error: unknown): boolean {
+  if (isThrottling(error)) return true
+  const status = (error as AwsErrorShape | undefined)?.$metadata?.httpStatusCode ?? 0
+  return (
+    status >= 500 ||
+    ['ServerException', 'InternalFailure', 'ServiceUnavailable', 'InternalServerError'].includes(
+      awsErrorName(error) ?? '',
+    )
+  )
+}
+
+/** Transient failures are tried again this many times, 250 ms to 2 s apart (about 12 s in all). */
+const TRANSIENT_RETRIES = 8
 
 /**
- * Runs one AWS call and explains its failure. A call still throttled after the SDK's own attempts
- * is tried again here, with a growing pause: a deploy is not failed by "Rate exceeded" alone.
+ * Runs one AWS call and explains its failure. A call still throttled (or failing with a 5xx) after
+ * the SDK's own attempts is tried again here, with a growing pause: a deploy is not failed by
+ * "Rate exceeded" or a passing "Service Unavailable" alone.
  */
 export async function aws<T>(doing: string, call: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await call()
     } catch (error) {
-      if (!isThrottling(error) || attempt >= THROTTLE_RETRIES) throw explainAwsError(error, doing)
+      if (!isTransient(error) || attempt >= TRANSIENT_RETRIES) throw explainAwsError(error, doing)
       const pause = Math.min(2000, 250 * 2 ** attempt)
       await new Promise((resolve) => setTimeout(resolve, pause / 2 + Math.random() * (pause / 2)))
     }

@@ -41,8 +41,13 @@ export interface DiagnosisScope {
   tracker?: TaskTracker
 }
 
-/** A stopped task that failed, rather than being stopped on purpose by the drain or a scale-down. */
+/**
+ * A stopped task that failed, rather than being stopped on purpose: by a drain, or by any
+ * scale-down (ECS says "Scaling activity initiated by …"), whose SIGKILL of a container that
+ * ignored SIGTERM (exit 137) is no failure of the task's.
+ */
 function failed(task: Task): boolean {
+  if (/^Scaling activity initiated by/.test(task.stoppedReason ?? '')) return false
   const containerFailed = (task.containers ?? []).some(
     (c) => (typeof c.exitCode === 'number' && c.exitCode !== 0) || c.reason,
   )

@@ -5,7 +5,7 @@ import { formatDuration } from '../time.ts'
 import { waitFor } from '../wait.ts'
 import type { Budget } from './budget.ts'
 import type { EcsAccess } from './clients.ts'
-import { tolerateThrottling } from './poll.ts'
+import { tolerateTransient } from './poll.ts'
 import type { ServiceRef } from './service.ts'
 import { describeTasks, isStopped, listServiceTasks, taskId } from './tasks.ts'
 
@@ -82,7 +82,7 @@ export async function drainService(
     deadline: budget.deadline,
     signal: budget.signal,
     interval: budget.poll,
-    observe: tolerateThrottling(async () => {
+    observe: tolerateTransient(async () => {
       polls++
       const alive = [...tracked.values()].filter((t) => !isStopped(t))
       if (alive.length === 0 || polls % 5 === 0) {

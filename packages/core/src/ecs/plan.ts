@@ -12,7 +12,7 @@ import type { AwsClients } from './clients.ts'
 import { liveServiceTasks } from './drain.ts'
 import { assertImagesExist } from './images.ts'
 import { targetGroupsOf } from './load-balancer.ts'
-import { tolerateThrottling, type PollSettings } from './poll.ts'
+import { tolerateTransient, type PollSettings } from './poll.ts'
 import type { WaitFor } from './rollout.ts'
 import {
   assertClusterActive,
@@ -108,7 +108,7 @@ async function waitForOtherDeployment(
     signal: budget.signal,
     interval: budget.poll,
     onProgress: (p) => log.info(`  ${p}`),
-    observe: tolerateThrottling(async () => {
+    observe: tolerateTransient(async () => {
       const latest = await describeService(clients, request.ref)
       return deploymentInProgress(latest)
         ? { done: false, progress: describeDeployments(latest) }

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
 import type { Observation } from '../wait.ts'
-import { isThrottling } from '../aws/errors.ts'
+import { isTransient } from '../aws/errors.ts'
 
 /**
  * How deploy waits poll: about once a second while things move, backing off to 1.8 s while
@@ -15,10 +15,10 @@ export interface PollSettings {
 export const DEPLOY_POLL: PollSettings = { minMs: 1000, maxMs: 1800, factor: 1.25 }
 
 /**
- * Wraps an observation so that throttling which outlasted the SDK's own retries counts as "nothing
- * new this time" rather than a failure: waiting is never failed by throttling alone.
+ * Wraps an observation so that throttling or a 5xx that outlasted the retries counts as "nothing
+ * new this time" rather than a failure: waiting is never failed by AWS's passing trouble alone.
  */
-export function tolerateThrottling<T>(observe: () => Promise<Observation<T>>): () => Promise<Observation<T>> {
+export function tolerateTransient<T>(observe: () => Promise<Observation<T>>): () => Promise<Observation<T>> {
   let last = 'waiting'
   return async () => {
     try {
@@ -27,8 +27,8 @@ export function tolerateThrottling<T>(observe: () => Promise<Observation<T>>): (
       return observation
     } catch (error) {
       const cause = (error as { cause?: unknown }).cause ?? error
-      if (!isThrottling(cause)) throw error
-      core.debug(`Throttled by AWS while polling; trying again (${(cause as Error).message})`)
+      if (!isTransient(cause)) throw error
+      core.debug(`AWS was busy while polling; trying again (${(cause as Error).message})`)
       return { done: false, progress: last }
     }
   }

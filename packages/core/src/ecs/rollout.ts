@@ -7,7 +7,7 @@ import { waitFor } from '../wait.ts'
 import type { Budget } from './budget.ts'
 import type { AwsClients } from './clients.ts'
 import { readTargetHealth, targetGroupsOf } from './load-balancer.ts'
-import { tolerateThrottling } from './poll.ts'
+import { tolerateTransient } from './poll.ts'
 import { describeService, type ServiceRef } from './service.ts'
 import { describeStopping, describeTasks, listDeploymentTasks, taskId } from './tasks.ts'
 
@@ -148,7 +148,7 @@ export async function waitForDeployment(
     signal: budget.signal,
     interval: budget.poll,
     onProgress: (text) => log.info(`  ${text}`),
-    observe: tolerateThrottling(async () => {
+    observe: tolerateTransient(async () => {
       // Three round trips a poll, the stopped tasks in the first: once a task of a single-writer
       // service has failed, every second until the scale-down is a second ECS may overlap it.
       // The stopped tasks are judged as soon as they are known, without waiting for the rest.

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-KGUKY7CI.js";import"./chunk-AKWFUCMI.js";import"./chunk-TNGC4IXB.js";import"./chunk-SP7MLOF7.js";import"./chunk-PSDJQ2M4.js";import"./chunk-WWF6T5X6.js";import"./chunk-GXNPK3S5.js";import"./chunk-MQJX6KUA.js";import"./chunk-SFRNR74N.js";import"./chunk-PHGJLNWV.js";import"./chunk-M3ZQHBDK.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{d as n}from"./chunk-C2SXU72S.js";import{f as o}from"./chunk-M4V2RDLF.js";var m={minMs:1e3,maxMs:1800,factor:1.25};function c(s){let t="waiting";return async()=>{try{let r=await s();return r.done||(t=r.progress),r}catch(r){let e=r.cause??r;if(!n(e))throw r;return o(`Throttled by AWS while polling; trying again (${e.message})`),{done:!1,progress:t}}}}export{m as a,c as b};
