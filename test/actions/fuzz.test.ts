@@ -70,6 +70,7 @@ const VALID: Record<string, Record<string, string[]>> = {
     'container-name': ['random'],
     image: ['random'],
     'environment-variables': ['legacy ##['],
+    secrets: ['legacy ##['],
   },
   rollback: {
     // Free text, shown in the log (fenced when it looks like a workflow command) and the summary.
