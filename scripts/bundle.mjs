@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds dist/<action>/{index,post}.js from actions/<action>/src/{main,post}.ts: one esbuild pass
+// Builds dist/<action>/{index,post}.js from actions/<action>/src/{index,post}.ts: one esbuild pass
 // per action, found by convention. Output is ESM for node24, minified, with the AWS SDK split into
 // chunks that load only after inputs are validated.
 import { build } from 'esbuild'
@@ -28,7 +28,7 @@ const stubUnusedDependencies = {
 }
 
 const actions = readdirSync(join(root, 'actions'), { withFileTypes: true })
-  .filter((d) => d.isDirectory() && existsSync(join(root, 'actions', d.name, 'src', 'main.ts')))
+  .filter((d) => d.isDirectory() && existsSync(join(root, 'actions', d.name, 'src', 'index.ts')))
   .map((d) => d.name)
   .filter((name) => only.length === 0 || only.includes(name))
 
@@ -37,7 +37,7 @@ for (const name of actions) {
   const src = join(root, 'actions', name, 'src')
   const outdir = join(root, 'dist', name)
   rmSync(outdir, { recursive: true, force: true })
-  const entryPoints = { index: join(src, 'main.ts') }
+  const entryPoints = { index: join(src, 'index.ts') }
   if (existsSync(join(src, 'post.ts'))) entryPoints.post = join(src, 'post.ts')
   const result = await build({
     entryPoints,

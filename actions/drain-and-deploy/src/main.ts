@@ -10,51 +10,53 @@ import * as log from '@ecs-lockstep/core/log'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
 import { inputs, type Output } from './inputs.ts'
 
-const startedAt = Date.now()
-
-await runAction<Output>('drain-and-deploy', async (ctx) => {
-  const given = readInputs(inputs)
-  maskSecretValues(given.environmentVariables)
-  const credentials = Object.entries(given.environmentVariables).filter(
-    ([key, value]) => looksLikeCredential(key) || valueLooksLikeCredential(value),
-  )
-  for (const [key] of credentials) {
-    log.warning(
-      `environment-variables sets ${key}, which looks like a credential: a plain environment value is readable by anyone who can describe the task definition. Put it in Secrets Manager or SSM and pass its ARN in \`secrets\` (${key}=arn:aws:secretsmanager:…).`,
+/** Deploy a revision without ever running two tasks at once on a single-writer service. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */
+export async function run(): Promise<void> {
+  const startedAt = Date.now()
+  await runAction<Output>('drain-and-deploy', async (ctx) => {
+    const given = readInputs(inputs)
+    maskSecretValues(given.environmentVariables)
+    const credentials = Object.entries(given.environmentVariables).filter(
+      ([key, value]) => looksLikeCredential(key) || valueLooksLikeCredential(value),
     )
-  }
-  const region = resolveRegion(given.awsRegion)
-  // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
-  const { createClients } = await import('@ecs-lockstep/core/ecs/clients')
-  const { deploy } = await import('@ecs-lockstep/core/ecs/deploy')
-  const outcome = await deploy(ctx, createClients(region), {
-    ref: { cluster: given.cluster, service: given.service },
-    region,
-    definition: {
-      kind: 'render',
-      reference: given.taskDefinition,
-      containerName: given.containerName,
-      image: given.image,
-      environment: given.environmentVariables,
-      secrets: given.secrets,
-    },
-    desiredCount: given.desiredCount,
-    strategy: given.strategy,
-    singleWriter: given.singleWriter,
-    waitFor: given.waitFor,
-    stableForMs: given.stableFor,
-    deadline: startedAt + given.timeout,
-    ifDeploymentInProgress: given.ifDeploymentInProgress,
-    purpose: 'deploy',
-    outputs: {
-      previous: 'previous-task-definition-arn',
-      next: 'task-definition-arn',
-      deployment: 'deployment-id',
-    },
+    for (const [key] of credentials) {
+      log.warning(
+        `environment-variables sets ${key}, which looks like a credential: a plain environment value is readable by anyone who can describe the task definition. Put it in Secrets Manager or SSM and pass its ARN in \`secrets\` (${key}=arn:aws:secretsmanager:…).`,
+      )
+    }
+    const region = resolveRegion(given.awsRegion)
+    // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
+    const { createClients } = await import('@ecs-lockstep/core/ecs/clients')
+    const { deploy } = await import('@ecs-lockstep/core/ecs/deploy')
+    const outcome = await deploy(ctx, createClients(region), {
+      ref: { cluster: given.cluster, service: given.service },
+      region,
+      definition: {
+        kind: 'render',
+        reference: given.taskDefinition,
+        containerName: given.containerName,
+        image: given.image,
+        environment: given.environmentVariables,
+        secrets: given.secrets,
+      },
+      desiredCount: given.desiredCount,
+      strategy: given.strategy,
+      singleWriter: given.singleWriter,
+      waitFor: given.waitFor,
+      stableForMs: given.stableFor,
+      deadline: startedAt + given.timeout,
+      ifDeploymentInProgress: given.ifDeploymentInProgress,
+      purpose: 'deploy',
+      outputs: {
+        previous: 'previous-task-definition-arn',
+        next: 'task-definition-arn',
+        deployment: 'deployment-id',
+      },
+    })
+    ctx.output('task-arns', outcome.taskArns)
+    ctx.output('drain-seconds', toSeconds(outcome.drainMs))
+    ctx.output('start-seconds', toSeconds(outcome.startMs))
+    ctx.output('downtime-seconds', outcome.downtimeMs === undefined ? '' : toSeconds(outcome.downtimeMs))
+    ctx.report.headline = `${outcome.taskDefinitionArn.split('/').pop()} is ${given.waitFor === 'none' ? 'deploying' : given.waitFor}`
   })
-  ctx.output('task-arns', outcome.taskArns)
-  ctx.output('drain-seconds', toSeconds(outcome.drainMs))
-  ctx.output('start-seconds', toSeconds(outcome.startMs))
-  ctx.output('downtime-seconds', outcome.downtimeMs === undefined ? '' : toSeconds(outcome.downtimeMs))
-  ctx.report.headline = `${outcome.taskDefinitionArn.split('/').pop()} is ${given.waitFor === 'none' ? 'deploying' : given.waitFor}`
-})
+}

@@ -2,42 +2,45 @@ import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
 import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
 import { inputs, type Output } from './inputs.ts'
 
-const startedAt = Date.now()
-
-await runAction<Output>('verify-health', async (ctx) => {
-  const given = readInputs(inputs)
-  const users = given.createUsers
-  const checks = [{ path: given.healthPath, status: given.expectStatus }, ...given.checks]
-  if (Boolean(given.cluster) !== Boolean(given.service)) {
-    throw inputError(
-      given.cluster ? 'service' : 'cluster',
-      '',
-      'cluster and service go together: expected both or neither',
-    )
-  }
-  if (!given.url && !given.service) {
-    throw inputError(
-      'url',
-      '',
-      'expected a URL such as https://api.example.com, or cluster and service to find the load balancer',
-    )
-  }
-  const ref = given.cluster && given.service ? { cluster: given.cluster, service: given.service } : undefined
-  const region = ref ? resolveRegion(given.awsRegion) : undefined
-  // HTTP and AWS code load only once the inputs are known to be good.
-  const { verifyHealth } = await import('./verify.ts')
-  await verifyHealth(ctx, {
-    url: given.url?.replace(/\/+$/, ''),
-    ref,
-    region,
-    checks,
-    consecutive: given.consecutive,
-    stableForMs: given.stableFor,
-    singleWriter: given.singleWriter,
-    deadline: startedAt + given.timeout,
-    users,
-    registerPath: given.registerPath,
-    tokenPath: given.tokenPath,
-    recordVerified: given.recordVerified,
+/** Prove the service healthy from the outside and record the revision as verified. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */
+export async function run(): Promise<void> {
+  const startedAt = Date.now()
+  await runAction<Output>('verify-health', async (ctx) => {
+    const given = readInputs(inputs)
+    const users = given.createUsers
+    const checks = [{ path: given.healthPath, status: given.expectStatus }, ...given.checks]
+    if (Boolean(given.cluster) !== Boolean(given.service)) {
+      throw inputError(
+        given.cluster ? 'service' : 'cluster',
+        '',
+        'cluster and service go together: expected both or neither',
+      )
+    }
+    if (!given.url && !given.service) {
+      throw inputError(
+        'url',
+        '',
+        'expected a URL such as https://api.example.com, or cluster and service to find the load balancer',
+      )
+    }
+    const ref =
+      given.cluster && given.service ? { cluster: given.cluster, service: given.service } : undefined
+    const region = ref ? resolveRegion(given.awsRegion) : undefined
+    // HTTP and AWS code load only once the inputs are known to be good.
+    const { verifyHealth } = await import('./verify.ts')
+    await verifyHealth(ctx, {
+      url: given.url?.replace(/\/+$/, ''),
+      ref,
+      region,
+      checks,
+      consecutive: given.consecutive,
+      stableForMs: given.stableFor,
+      singleWriter: given.singleWriter,
+      deadline: startedAt + given.timeout,
+      users,
+      registerPath: given.registerPath,
+      tokenPath: given.tokenPath,
+      recordVerified: given.recordVerified,
+    })
   })
-})
+}
