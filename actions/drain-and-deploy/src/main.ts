@@ -7,7 +7,7 @@ import {
   valueLooksLikeCredential,
 } from '@ecs-lockstep/core'
 import * as log from '@ecs-lockstep/core/log'
-import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
+import { resolveRegion } from '@ecs-lockstep/core/aws/region'
 import { inputs, type Output } from './inputs.ts'
 
 /** Deploy a revision without ever running two tasks at once on a single-writer service. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */

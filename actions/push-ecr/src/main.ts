@@ -1,5 +1,5 @@
 import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
-import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
+import { resolveRegion } from '@ecs-lockstep/core/aws/region'
 import { inputs, type Output } from './inputs.ts'
 
 /** Push the image to ECR under each tag and read its digest back. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */

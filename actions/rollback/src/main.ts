@@ -1,6 +1,6 @@
 import * as log from '@ecs-lockstep/core/log'
 import { readInputs, runAction } from '@ecs-lockstep/core'
-import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
+import { resolveRegion } from '@ecs-lockstep/core/aws/region'
 import { inputs, type Output } from './inputs.ts'
 
 /** Put the service back on the last verified revision, the lock-safe way. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */

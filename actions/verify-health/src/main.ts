@@ -1,5 +1,5 @@
 import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
-import { resolveRegion } from '@ecs-lockstep/core/aws/clients'
+import { resolveRegion } from '@ecs-lockstep/core/aws/region'
 import { inputs, type Output } from './inputs.ts'
 
 /** Prove the service healthy from the outside and record the revision as verified. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */

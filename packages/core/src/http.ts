@@ -1,4 +1,5 @@
-import { request } from 'undici'
+import { request as httpRequest } from 'node:http'
+import { request as httpsRequest } from 'node:https'
 
 export type ProbeResult =
   { ok: true; status: number; body: string; ms: number } | { ok: false; error: string; ms: number }
@@ -30,37 +31,56 @@ export async function send(
   const started = Date.now()
   const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]
   try {
-    const response = await request(url, {
-      method,
-      reset: true,
+    const { status, body } = await exchange(method, new URL(url), {
       headers: { 'user-agent': 'ecs-lockstep-probe', ...options.headers },
-      ...(options.body !== undefined ? { body: options.body } : {}),
+      body: options.body,
       signal: AbortSignal.any(signals),
-      headersTimeout: options.timeoutMs,
-      bodyTimeout: options.timeoutMs,
     })
-    const body = await readLimited(response.body, BODY_LIMIT)
-    return { ok: true, status: response.statusCode, body, ms: Date.now() - started }
+    return { ok: true, status, body, ms: Date.now() - started }
   } catch (error) {
     return { ok: false, error: describeNetworkError(error, options.timeoutMs), ms: Date.now() - started }
   }
 }
 
-async function readLimited(
-  body: AsyncIterable<Buffer> & { destroy(): void },
-  limit: number,
-): Promise<string> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    chunks.push(chunk)
-    size += chunk.length
-    if (size >= limit) {
-      body.destroy()
-      break
-    }
-  }
-  return Buffer.concat(chunks).subarray(0, limit).toString('utf8')
+/**
+ * One request on a connection of its own (Node's http, no agent: nothing pooled, nothing bundled),
+ * reading at most BODY_LIMIT bytes of the answer.
+ */
+function exchange(
+  method: string,
+  url: URL,
+  options: { headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
+): Promise<{ status: number; body: string }> {
+  const send = url.protocol === 'https:' ? httpsRequest : httpRequest
+  return new Promise((resolve, reject) => {
+    const request = send(url, {
+      method,
+      agent: false,
+      headers: { connection: 'close', ...options.headers },
+      signal: options.signal,
+    })
+    request.on('error', reject)
+    request.on('response', (response) => {
+      const chunks: Buffer[] = []
+      let size = 0
+      const done = () =>
+        resolve({
+          status: response.statusCode ?? 0,
+          body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8'),
+        })
+      response.on('data', (chunk: Buffer) => {
+        chunks.push(chunk)
+        size += chunk.length
+        if (size >= BODY_LIMIT) {
+          response.destroy()
+          done()
+        }
+      })
+      response.on('end', done)
+      response.on('error', reject)
+    })
+    request.end(options.body)
+  })
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {
@@ -72,6 +92,9 @@ function describeNetworkError(error: unknown, timeoutMs: number): string {
   ) {
     return `no answer within ${timeoutMs}ms`
   }
+  // An abort by the timeout signal carries it as the cause.
+  if (err.name === 'AbortError' && (err.cause as { name?: string } | undefined)?.name === 'TimeoutError')
+    return `no answer within ${timeoutMs}ms`
   if (err.name === 'AbortError') return 'aborted'
   const code = err.code ?? err.cause?.code
   switch (code) {

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c}from"./chunk-JRU3XJ54.js";import"./chunk-FSVHGDHE.js";import"./chunk-EVA73VJZ.js";import"./chunk-PSDJQ2M4.js";import"./chunk-MQJX6KUA.js";import"./chunk-SFRNR74N.js";import"./chunk-PHGJLNWV.js";import"./chunk-M3ZQHBDK.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-IZ2Y4P6U.js";import"./chunk-FSVHGDHE.js";import"./chunk-TTHCBPBO.js";import"./chunk-EVA73VJZ.js";import"./chunk-PSDJQ2M4.js";import"./chunk-Z7W2JLIF.js";import"./chunk-QNMM245T.js";import"./chunk-MQJX6KUA.js";import"./chunk-SFRNR74N.js";import"./chunk-PHGJLNWV.js";import"./chunk-M3ZQHBDK.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

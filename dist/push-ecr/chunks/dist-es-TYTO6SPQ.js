@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-ZEKE2D4Z.js";import"./chunk-SSB3O5IW.js";import"./chunk-3RAIRHIO.js";import"./chunk-57LM2TMP.js";import"./chunk-Q2MGKDM3.js";import"./chunk-KIYA3GMA.js";import"./chunk-EEEC4TXW.js";export{f as ENV_ACCOUNT_ID,e as ENV_CREDENTIAL_SCOPE,d as ENV_EXPIRATION,a as ENV_KEY,b as ENV_SECRET,c as ENV_SESSION,g as fromEnv};

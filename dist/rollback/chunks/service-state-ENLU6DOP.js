@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c,d}from"./chunk-NFKJAK4U.js";import"./chunk-INBNFNM7.js";import"./chunk-YMJFWLLK.js";import"./chunk-H3NP77VD.js";import"./chunk-GLHS6ELD.js";import"./chunk-WEELEDNC.js";import"./chunk-BYAWY6YJ.js";import"./chunk-M4V2RDLF.js";import"./chunk-PHGJLNWV.js";import"./chunk-M3ZQHBDK.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{c as describeState,b as readServiceState,a as revisionOf,d as stateNow};
