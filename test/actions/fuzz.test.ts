@@ -87,6 +87,10 @@ const VALID: Record<string, Record<string, string[]>> = {
   'verify-health': {
     checks: ['legacy ##['],
   },
+  // A valid capacity provider name: the step goes on and refuses, the service holding the volumes.
+  'run-task': {
+    'capacity-provider': ['random'],
+  },
 }
 
 /** Optional inputs that still refuse an empty value here: verify-health's cluster and service go together. */
@@ -125,6 +129,8 @@ const BASELINE: Record<string, Record<string, string>> = {
   'push-ecr': { image: 'lockstep-fuzz/absent:1', repository: 'fuzz' },
   'drain-and-deploy': { cluster: CLUSTER, service: SERVICE, 'container-name': 'fastapi', timeout: '20s' },
   rollback: { cluster: CLUSTER, service: SERVICE, timeout: '20s' },
+  // The service runs, so a one-off task on its EFS volumes is refused before anything starts.
+  'run-task': { cluster: CLUSTER, service: SERVICE, 'task-definition': SERVICE, timeout: '20s' },
   // A service that does not exist: verify-health stops at once, whatever its timeout.
   'verify-health': {
     cluster: CLUSTER,
@@ -147,7 +153,13 @@ const OURS = new Set([
   'add-mask',
   'stop-commands',
 ])
-const SECRET_INPUTS = new Set(['create-users', 'env', 'build-args', 'environment-variables'])
+const SECRET_INPUTS = new Set([
+  'create-users',
+  'env',
+  'build-args',
+  'environment-variables',
+  'container-overrides',
+])
 
 function problemsOf(
   action: string,

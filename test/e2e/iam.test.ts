@@ -31,6 +31,7 @@ const SID_PREFIX: Record<string, string> = {
   'drain-and-deploy': 'DrainAndDeploy',
   rollback: 'Rollback',
   'verify-health': 'VerifyHealth',
+  'run-task': 'RunTask',
 }
 
 /** Granted but invisible to an API log: authorization checks, the registry protocol, fallbacks. */
@@ -48,6 +49,8 @@ const UNSEEN: Record<string, string[]> = {
   'drain-and-deploy': ['iam:PassRole', 'ecs:ListTagsForResource'],
   rollback: ['ecs:ListTagsForResource'],
   'verify-health': [],
+  // RunTask passes the task definition's roles to ECS.
+  'run-task': ['iam:PassRole'],
 }
 
 const callers = Object.fromEntries(
@@ -71,6 +74,8 @@ beforeAll(async () => {
       images: {
         broken: { takesLock: true, healthy: false },
         crashlate: { takesLock: true, crashAfterMs: 6000 },
+        'job:done': { takesLock: true, runMs: 300, http: false },
+        'job:slow': { takesLock: true, runMs: 60_000, http: false },
       },
     },
   })
@@ -138,6 +143,24 @@ it('docs/iam-policy.json grants each action exactly what it calls', async () => 
   const crashed = await run('verify-health', { ...base, 'stable-for': '20s' })
   expect(crashed.errors[0]).toContain('scaled to 0')
 
+  // A one-off task on the service's volumes, once the service is at 0: run to its end, then
+  // cancelled (its task stopped).
+  const job = {
+    cluster: CLUSTER,
+    service: SERVICE,
+    'task-definition': await registerJob('job:done'),
+    timeout: '60s',
+  }
+  expect((await run('drain-and-deploy', { ...deploy, 'desired-count': '0' })).errors).toEqual([])
+  expect((await run('run-task', job)).errors).toEqual([])
+  const cancelled = await runAction('run-task', {
+    inputs: { ...job, 'task-definition': await registerJob('job:slow') },
+    env: { ...local.awsEnv(), AWS_ACCESS_KEY_ID: callers['run-task'] as string },
+    cancelWhen: /Started task/,
+    timeoutMs: 60_000,
+  })
+  expect(cancelled.cancelledAt).toBeDefined()
+
   const byCaller = local.calls.byCaller()
   const report: Record<string, { missing: string[]; unused: string[] }> = {}
   for (const [action, prefix] of Object.entries(SID_PREFIX)) {
@@ -156,6 +179,38 @@ it('docs/iam-policy.json grants each action exactly what it calls', async () => 
     Object.fromEntries(Object.keys(SID_PREFIX).map((action) => [action, { missing: [], unused: [] }])),
   )
 })
+
+/** A one-off job on the sample stack's EFS volumes; its slow variant runs until stopped. */
+async function registerJob(image: string): Promise<string> {
+  const { RegisterTaskDefinitionCommand } = await import('@aws-sdk/client-ecs')
+  const reply = await stack.ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: 'iam-job',
+      networkMode: 'awsvpc',
+      requiresCompatibilities: ['FARGATE'],
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [
+        {
+          name: 'job',
+          image,
+          essential: true,
+          mountPoints: [{ sourceVolume: 'data', containerPath: '/data' }],
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: {
+              'awslogs-group': `/ecs/${SERVICE}`,
+              'awslogs-region': 'us-east-1',
+              'awslogs-stream-prefix': 'job',
+            },
+          },
+        },
+      ],
+      volumes: [{ name: 'data', efsVolumeConfiguration: { fileSystemId: 'fs-00b8168893587fd61' } }],
+    }),
+  )
+  return reply.taskDefinition?.taskDefinitionArn as string
+}
 
 async function serviceArn(): Promise<string> {
   const { DescribeServicesCommand } = await import('@aws-sdk/client-ecs')

@@ -10,7 +10,7 @@ import { describeService, eventsSince, type ServiceRef } from './service.ts'
 import { revisionOf } from './service-state.ts'
 import { describeStoppedTask, describeTasks, listServiceTasks, taskId, type TaskTracker } from './tasks.ts'
 
-const LOG_LINES = 50
+export const LOG_LINES = 50
 /** Logs of this many failed tasks besides the first cause: enough to see a pattern, not a flood. */
 const MORE_LOGS = 2
 
@@ -85,8 +85,9 @@ function holderOf(task: Task, all: Task[]): Task | undefined {
   })
 }
 
-async function containerLog(
-  clients: AwsClients,
+/** The last LOG_LINES lines a container wrote to CloudWatch Logs, under a `group stream` header; '' without awslogs. */
+export async function containerLog(
+  clients: Pick<AwsClients, 'logs'>,
   task: Task,
   container: ContainerDefinition,
 ): Promise<string> {
