@@ -385,6 +385,8 @@ export async function printLogTails(
     core.endGroup()
     tails.push({ title, lines })
   }
+  if (tails.length === 0)
+    log.info('No log tail: no container of the task definition logs to CloudWatch Logs (awslogs).')
   return tails
 }
 

@@ -36,6 +36,8 @@ export interface SimulatedImageBehaviour {
   http?: boolean
   /** Lines written to its log at start. */
   logs?: string[]
+  /** Fields added to every JSON answer (e.g. a deep health check's `{"vector_store":"ok"}`). */
+  answer?: Record<string, unknown>
 }
 
 export interface SimulatedRuntimeOptions {
@@ -194,6 +196,7 @@ export class SimulatedRuntime implements TaskRuntime {
             runtimeId: container.runtimeId,
             path: req.url,
             healthy,
+            ...container.behaviour.answer,
           }),
         )
       })
