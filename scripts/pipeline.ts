@@ -165,6 +165,8 @@ async function main(): Promise<number> {
       'stable-for': '5s',
       ...(docker ? { checks: '/health/deep 200 "vector_store":"ok"' } : {}),
       'create-users': docker ? USERS : '',
+      // The seed's own users and passwords, weak as they are: accepted on purpose here.
+      'allow-weak-passwords': 'true',
       timeout: '3m',
     }
     // Without Docker nothing is pushed: plain names, which the simulated runtime runs as they are.

@@ -9,9 +9,11 @@ let base = ''
 let deepCalls = 0
 let deepMode: 'ok' | 'flapping' | 'down' = 'ok'
 const users = new Map<string, string>([['bulk_import', 'another-password']])
+const requests: string[] = []
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`)
     let body = ''
     req.on('data', (c: Buffer) => (body += c.toString()))
     req.on('end', () => {
@@ -59,6 +61,8 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
       url: `${base}/`,
       checks: '/health/deep 200 "vector_store":"ok"',
       'create-users': 'testuser:testpass123\nbulk2:bulk123',
+      // The seed's own users: weak, accepted here on purpose.
+      'allow-weak-passwords': 'true',
     })
     expect(run.errors).toEqual([])
     expect(run.exitCode).toBe(0)
@@ -89,7 +93,12 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
   })
 
   it('accepts users that already exist with the same password', async () => {
-    const run = await verify({ url: base, consecutive: '1', 'create-users': 'testuser:testpass123' })
+    const run = await verify({
+      url: base,
+      consecutive: '1',
+      'create-users': 'testuser:testpass123',
+      'allow-weak-passwords': 'true',
+    })
     expect(run.exitCode).toBe(0)
     expect(run.log).toContain('testuser: already existed, logs in.')
   })
@@ -116,8 +125,36 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
     expect(run.summary).toContain('FAIL GET /health/deep')
   })
 
+  it('refuses weak passwords before any request, naming the user and never the password', async () => {
+    const since = requests.length
+    const run = await verify({
+      url: base,
+      'create-users':
+        'testuser:testpass123\nbulk_import:bulk123\nops:short\nlongenough:LONGENOUGH-and-more\nstrong:correct-horse-battery-staple',
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toBe(
+      [
+        '4 inputs are invalid:',
+        "- Input 'create-users': the password of testuser is a well-known password: expected at least 12 characters, not a well-known password and not containing the username (or allow-weak-passwords: true)",
+        "- Input 'create-users': the password of bulk_import is a well-known password: expected at least 12 characters, not a well-known password and not containing the username (or allow-weak-passwords: true)",
+        "- Input 'create-users': the password of ops has 5 characters: expected at least 12 characters, not a well-known password and not containing the username (or allow-weak-passwords: true)",
+        "- Input 'create-users': the password of longenough contains the username: expected at least 12 characters, not a well-known password and not containing the username (or allow-weak-passwords: true)",
+        'Fix the `with:` block of this step. Nothing was changed.',
+      ].join('\n'),
+    )
+    expect(requests.length).toBe(since)
+    for (const secret of ['testpass123', 'bulk123', 'short', 'LONGENOUGH-and-more'])
+      expect(run.unmasked).not.toContain(secret)
+  })
+
   it('says when an existing user cannot log in with the given password', async () => {
-    const run = await verify({ url: base, consecutive: '1', 'create-users': 'bulk_import:bulk123' })
+    const run = await verify({
+      url: base,
+      consecutive: '1',
+      'create-users': 'bulk_import:bulk123',
+      'allow-weak-passwords': 'true',
+    })
     expect(run.exitCode).toBe(1)
     expect(run.errors[0]).toContain('bulk_import was already there but cannot log in: answered 401')
     expect(run.errors[0]).toContain('The user exists with another password')

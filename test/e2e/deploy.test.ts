@@ -66,7 +66,11 @@ describe('drain-and-deploy, verify-health and rollback on ecs-local (Docker runt
     expect(Date.parse(created)).toBeGreaterThanOrEqual(Date.parse(stoppedAt))
     expect(env.local.report().overlaps).toEqual([])
 
-    const verify = await env.run('verify-health', { ...verifyInputs, 'create-users': 'bulk_import:bulk123' })
+    const verify = await env.run('verify-health', {
+      ...verifyInputs,
+      'create-users': 'bulk_import:bulk123',
+      'allow-weak-passwords': 'true',
+    })
     expect(verify.errors).toEqual([])
     expect(verify.outputs['verified-task-definition']).toBe(deploy.outputs['task-definition-arn'])
     expect((await service())?.tags).toEqual(

@@ -69,3 +69,71 @@ export function parseUsers(raw: string): Parsed<ApiUser[]> {
     })
   return problems.length > 0 ? { problems: problems.slice(0, 5) } : { value: users }
 }
+
+/** Well-known passwords (the seed's own among them), refused unless allow-weak-passwords is true. */
+const WELL_KNOWN = new Set([
+  'testpass123',
+  'bulk123',
+  'password',
+  'password1',
+  'password123',
+  'passw0rd',
+  '123456',
+  '12345678',
+  '123456789',
+  '1234567890',
+  'qwerty',
+  'qwerty123',
+  'abc123',
+  'admin',
+  'admin123',
+  'administrator',
+  'letmein',
+  'welcome',
+  'welcome123',
+  'changeme',
+  'secret',
+  'test',
+  'test123',
+  'testpass',
+  'iloveyou',
+  'monkey',
+  'dragon',
+  'football',
+  'baseball',
+  'sunshine',
+  'princess',
+  'trustno1',
+  'default',
+  'guest',
+  'root',
+  'toor',
+  'pass',
+  'pass123',
+  'p@ssw0rd',
+  'p@ssword',
+  'passwordpassword',
+  'qwertyuiopasdf',
+  '123456789012',
+])
+
+export const MIN_PASSWORD_LENGTH = 12
+
+/** Why each user's password is weak; the password itself is never in the text. */
+export function weakPasswordProblems(users: ApiUser[]): string[] {
+  const problems: string[] = []
+  for (const { username, password } of users) {
+    const why = WELL_KNOWN.has(password.toLowerCase())
+      ? 'is a well-known password'
+      : password.length < MIN_PASSWORD_LENGTH
+        ? `has ${password.length} characters`
+        : password.toLowerCase().includes(username.toLowerCase())
+          ? 'contains the username'
+          : undefined
+    if (why)
+      problems.push(
+        `Input 'create-users': the password of ${username} ${why}: expected at least ${MIN_PASSWORD_LENGTH} characters, not a well-known password and not containing the username (or allow-weak-passwords: true)`,
+      )
+  }
+  return problems.slice(0, 5)
+}

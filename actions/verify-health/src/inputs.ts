@@ -23,6 +23,7 @@ export const inputs = {
   'single-writer': oneOf(['auto', 'true', 'false'], { default: 'auto' }),
   timeout: duration({ default: '3m', min: 1000, max: 3_600_000 }),
   'create-users': custom(parseUsers, [] as ApiUser[], { multiline: true, secret: true }, false),
+  'allow-weak-passwords': bool({ default: 'false' }),
   'register-path': text({
     default: '/api/v1/auth/register',
     pattern: URL_PATH,

@@ -1,5 +1,6 @@
-import { inputError, readInputs, runAction } from '@ecs-lockstep/core'
+import { InputError, inputError, readInputs, runAction } from '@ecs-lockstep/core'
 import { resolveRegion } from '@ecs-lockstep/core/aws/region'
+import { weakPasswordProblems } from './checks.ts'
 import { inputs, type Output } from './inputs.ts'
 
 /** Prove the service healthy from the outside and record the revision as verified. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */
@@ -8,6 +9,9 @@ export async function run(): Promise<void> {
   await runAction<Output>('verify-health', async (ctx) => {
     const given = readInputs(inputs)
     const users = given.createUsers
+    // A production API user with the seed's testpass123 is an open door: refused unless asked for.
+    const weak = given.allowWeakPasswords ? [] : weakPasswordProblems(users)
+    if (weak.length > 0) throw new InputError(weak)
     const checks = [{ path: given.healthPath, status: given.expectStatus }, ...given.checks]
     if (Boolean(given.cluster) !== Boolean(given.service)) {
       throw inputError(
