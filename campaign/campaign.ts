@@ -259,8 +259,8 @@ export function dockerLab(): Lab {
       const { local, dir } = await shared
       const { untagRegistryImages } = await import('../test/support/images.ts')
       untagRegistryImages(local.registryHost)
-      const { execFileSync } = await import('node:child_process')
-      execFileSync('docker', ['rmi', 'lockstep-test/sample-backend:e2e-campaign'], { stdio: 'ignore' })
+      const { removeSampleContext } = await import('../examples/sample-backend/context.ts')
+      removeSampleContext()
       await local.stop()
       rmSync(dir, { recursive: true, force: true })
     },

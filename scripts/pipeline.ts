@@ -7,10 +7,14 @@
 // non-zero if anything misbehaved.
 import { runAction, type ActionRun } from '@ecs-lockstep/action-runner'
 import { startEcsLocal } from '@ecs-lockstep/ecs-local'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
-import { buildSampleImage, prepareSampleContext } from '../examples/sample-backend/context.ts'
+import {
+  buildSampleImage,
+  prepareSampleContext,
+  removeSampleContext,
+} from '../examples/sample-backend/context.ts'
 import { createSampleStack } from '../examples/sample-backend/stack.ts'
 import { broken, describeOverlap, judgeOverlaps } from './overlaps.ts'
 
@@ -267,6 +271,11 @@ async function main(): Promise<number> {
     .split('\n')
     .filter((ref) => local.registryHost && ref.startsWith(`${local.registryHost}/`))
   if (docker && tagged.length > 0) execFileSync('docker', ['rmi', ...tagged], { stdio: 'ignore' })
+  // The images this run built, and its build context: nothing of it stays on the machine.
+  if (docker)
+    for (const ref of ['wwhd-backend:v0', `wwhd-backend:${sha.slice(0, 12)}`, 'wwhd-backend:broken'])
+      spawnSync('docker', ['rmi', ref], { stdio: 'ignore' })
+  removeSampleContext()
   const report = local.report()
   writeFileSync(join(OUT, 'ecs-local-report.json'), JSON.stringify(report, null, 2))
   await local.stop()

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
 import {
   chmod,
   copyFile,
@@ -20,8 +21,18 @@ import { parseArgs, promisify } from 'node:util'
 const execFileAsync = promisify(execFile)
 const HERE = dirname(fileURLToPath(import.meta.url))
 
-/** A fixed place, so repeated builds send the same files and hit Docker's layer cache. */
-export const DEFAULT_CONTEXT_DIR = join(tmpdir(), 'ecs-lockstep-sample-context')
+/**
+ * This process's build context: made on first use, reused by its later builds, removed by
+ * removeSampleContext() (or when the process exits). Per process, so concurrent runs never share
+ * one; Docker's layer cache hits on file contents, not paths, so a fresh directory costs a copy only.
+ */
+let processContext: string | undefined
+
+export function removeSampleContext(): void {
+  if (processContext) rmSync(processContext, { recursive: true, force: true })
+  processContext = undefined
+}
+process.on('exit', removeSampleContext)
 
 export type SampleVariant = 'good' | 'broken'
 
@@ -76,7 +87,9 @@ async function syncText(src: string, dest: string): Promise<void> {
  * app, and in runtime/ the node binary running this script with the shared libraries it links, at
  * the paths they have here. Returns the directory.
  */
-export async function prepareSampleContext(outDir: string = DEFAULT_CONTEXT_DIR): Promise<string> {
+export async function prepareSampleContext(
+  outDir: string = (processContext ??= mkdtempSync(join(tmpdir(), 'ecs-lockstep-sample-context-'))),
+): Promise<string> {
   const major = Number(process.versions.node.split('.')[0])
   if (major < 24) {
     throw new Error(

@@ -37,10 +37,13 @@ export async function pushSampleImages(
   })
   const uris: Record<string, string> = {}
   for (const { name, variant, version } of images) {
-    const tag = `lockstep-test/sample-backend:e2e-${name}`
+    // A build tag of this process only, dropped once pushed: the registry URI is the one that stays
+    // (untagged when the stack goes), so nothing is left in the engine.
+    const tag = `lockstep-test/sample-backend:e2e-${name}-${process.pid}`
     await buildSampleImage(tag, { variant, version })
     const uri = `${local.registryHost}/${repository}:${name}`
     execFileSync('docker', ['tag', tag, uri], { env })
+    execFileSync('docker', ['rmi', tag], { env, stdio: 'ignore' })
     execFileSync('docker', ['push', '--quiet', uri], { env, stdio: ['ignore', 'ignore', 'pipe'] })
     uris[name] = uri
   }

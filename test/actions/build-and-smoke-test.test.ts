@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { runAction } from '@ecs-lockstep/action-runner'
-import { buildContext, containersLabelled } from '../support/images.ts'
+import { buildContext, containersLabelled, removeAfterAll } from '../support/images.ts'
 
 const ACTION = 'build-and-smoke-test'
 
@@ -11,6 +11,7 @@ async function smokeTest(
   env: Record<string, string> = {},
 ) {
   const runId = `jest-${process.pid}-${Date.now()}`
+  removeAfterAll(`lockstep-test/${fixture}:jest`, ...(inputs.image ? [inputs.image] : []))
   const run = await runAction(ACTION, {
     inputs: { context: buildContext(fixture), image: `lockstep-test/${fixture}:jest`, ...inputs },
     env: { GITHUB_RUN_ID: runId, ...env },

@@ -4,7 +4,7 @@ import { CreateRepositoryCommand, ECRClient, GetAuthorizationTokenCommand } from
 import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { buildContext } from '../support/images.ts'
+import { buildContext, removeAfterAll } from '../support/images.ts'
 import { dockerConfigDir, useEcsLocal } from '../support/ecs-local.ts'
 
 const ACTION = 'push-ecr'
@@ -57,6 +57,7 @@ async function push(inputs: Record<string, string>, env: Record<string, string> 
 }
 
 beforeAll(() => {
+  removeAfterAll(IMAGE)
   execFileSync('docker', ['build', '--quiet', '--tag', IMAGE, buildContext('healthy')])
 })
 

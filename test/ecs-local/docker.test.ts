@@ -19,7 +19,8 @@ import { execFile, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildContext } from '../support/images.ts'
+import { buildContext, removeAfterAll } from '../support/images.ts'
+import { dockerConfigDir } from '../support/ecs-local.ts'
 import {
   CLUSTER,
   NETWORK,
@@ -40,6 +41,7 @@ const WEB = 'lockstep-test/ecs-local-web:jest'
 const FAILING = 'lockstep-test/ecs-local-500:jest'
 
 beforeAll(() => {
+  removeAfterAll(WEB, FAILING)
   execFileSync('docker', ['build', '--quiet', '--tag', WEB, buildContext('healthy')])
   execFileSync('docker', ['build', '--quiet', '--tag', FAILING, buildContext('answers-500')])
 }, 120_000)
@@ -281,7 +283,7 @@ describe('docker runtime (real containers)', () => {
 
   it('pulls images from the registry behind ECR, and fails the launch of a tag that was never pushed', async () => {
     const host = h.local.registryHost as string
-    const config = mkdtempSync(join(tmpdir(), 'docker-config-'))
+    const config = dockerConfigDir()
     const env = { ...process.env, DOCKER_CONFIG: config }
     const ecr = new ECRClient({
       endpoint: h.local.endpoint,

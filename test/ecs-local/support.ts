@@ -72,8 +72,9 @@ export function useLocal(options: EcsLocalOptions): Harness {
     await holder.clients.ecs.send(new CreateClusterCommand({ clusterName: CLUSTER }))
   })
   afterAll(async () => {
-    untagRegistryImages(holder.local?.registryHost)
+    const host = holder.local?.registryHost
     await holder.local?.stop()
+    untagRegistryImages(host)
     rmSync(holder.stateDir, { recursive: true, force: true })
   })
   return holder

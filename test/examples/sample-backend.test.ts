@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { buildSampleImage } from '../../examples/sample-backend/context.ts'
+import { buildSampleImage, removeSampleContext } from '../../examples/sample-backend/context.ts'
 
 const IMAGE = 'lockstep-test/sample-backend:jest'
 const BROKEN_IMAGE = 'lockstep-test/sample-backend:jest-broken'
@@ -165,6 +165,8 @@ afterAll(async () => {
   const ids = (await docker(['ps', '--all', '--quiet', '--filter', `label=${LABEL}`])).stdout
   if (ids) await docker(['rm', '--force', '--volumes', ...ids.split('\n')])
   if (root) rmSync(root, { recursive: true, force: true })
+  await docker(['rmi', '--force', IMAGE, BROKEN_IMAGE])
+  removeSampleContext()
   expect((await docker(['ps', '--all', '--quiet', '--filter', `label=${LABEL}`])).stdout).toBe('')
 }, 30_000)
 

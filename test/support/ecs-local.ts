@@ -16,14 +16,23 @@ export function useEcsLocal(): { readonly current: EcsLocal; readonly stateDir: 
     holder.current = await startEcsLocal({ stateDir: holder.stateDir })
   })
   afterAll(async () => {
-    untagRegistryImages(holder.current?.registryHost)
+    const host = holder.current?.registryHost
     await holder.current?.stop()
+    untagRegistryImages(host)
     rmSync(holder.stateDir, { recursive: true, force: true })
   })
   return holder
 }
 
+const configs: string[] = []
+// Removed when the test file ends (Jest's global afterAll): no login is left in the temp directory.
+;(globalThis as { afterAll?: (fn: () => void) => void }).afterAll?.(() => {
+  for (const dir of configs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
 /** A fresh Docker client config directory, so logins in one test never leak into another. */
 export function dockerConfigDir(): string {
-  return mkdtempSync(join(tmpdir(), 'docker-config-'))
+  const dir = mkdtempSync(join(tmpdir(), 'docker-config-'))
+  configs.push(dir)
+  return dir
 }

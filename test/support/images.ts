@@ -1,5 +1,5 @@
-import { execFileSync } from 'node:child_process'
-import { cpSync, mkdtempSync } from 'node:fs'
+import { execFileSync, spawnSync } from 'node:child_process'
+import { cpSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { REPO_ROOT } from '@ecs-lockstep/action-runner'
@@ -9,9 +9,31 @@ export function busyboxPath(): string {
   return execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim()
 }
 
-/** Copies test/fixtures/images/<name> to a fresh build context with busybox beside its Dockerfile. */
+const contexts: string[] = []
+const images = new Set<string>()
+// Build contexts and the images a test file built go when that file ends: nothing is left in the
+// temp directory or the Docker engine. (Jest's global afterAll; the campaign imports this module
+// outside Jest and cleans up itself.)
+const jestAfterAll = (globalThis as { afterAll?: (fn: () => void) => void }).afterAll
+jestAfterAll?.(() => {
+  for (const dir of contexts.splice(0)) rmSync(dir, { recursive: true, force: true })
+  // One at a time: rmi stops at the first image that is already gone.
+  for (const ref of images) spawnSync('docker', ['rmi', '--force', ref], { stdio: 'ignore' })
+  images.clear()
+})
+
+/** Images the test file builds: removed after its last test (already gone is fine). */
+export function removeAfterAll(...refs: string[]): void {
+  for (const ref of refs) images.add(ref)
+}
+
+/**
+ * Copies test/fixtures/images/<name> to a fresh build context with busybox beside its Dockerfile;
+ * removed after the test file's last test.
+ */
 export function buildContext(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `ctx-${name}-`))
+  contexts.push(dir)
   cpSync(join(REPO_ROOT, 'test', 'fixtures', 'images', name), dir, { recursive: true })
   cpSync(busyboxPath(), join(dir, 'busybox'))
   return dir
@@ -33,5 +55,6 @@ export function untagRegistryImages(registryHost: string | undefined): void {
   })
     .split('\n')
     .filter((ref) => ref.startsWith(`${registryHost}/`))
-  if (refs.length > 0) execFileSync('docker', ['rmi', ...refs], { stdio: 'ignore' })
+  // One at a time, tolerating those already gone (ecs-local's stop removes what it pulled).
+  for (const ref of refs) spawnSync('docker', ['rmi', ref], { stdio: 'ignore' })
 }

@@ -4,6 +4,7 @@ import { startEcsLocal, type EcsLocal } from '@ecs-lockstep/ecs-local'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { removeSampleContext } from '../../examples/sample-backend/context.ts'
 import { pushSampleImages } from '../../examples/sample-backend/images.ts'
 import { createSampleStack, type Stack, type StackOptions } from '../../examples/sample-backend/stack.ts'
 import { untagRegistryImages } from './images.ts'
@@ -56,9 +57,11 @@ export function useSampleStack(options: Partial<StackOptions> & { service: strin
       })
   }, 180_000)
   afterAll(async () => {
-    untagRegistryImages(holder.local?.registryHost)
+    const host = holder.local?.registryHost
     await holder.local?.stop()
+    untagRegistryImages(host)
     rmSync(stateDir, { recursive: true, force: true })
+    removeSampleContext()
   })
   return holder
 }

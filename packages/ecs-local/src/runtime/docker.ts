@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { docker, dockerEngineAnswers, dockerEngineProblem, dockerOk } from './docker-cli.ts'
@@ -14,7 +14,13 @@ import {
   type TaskSpec,
 } from './types.ts'
 
-export const PAUSE_IMAGE = 'ecs-local/pause:busybox'
+/**
+ * The pause image of one ecs-local home: a tag of its own (the layers are shared through Docker's
+ * cache), so that stop can remove it without pulling it from under another ecs-local.
+ */
+export function pauseImage(home: string): string {
+  return `ecs-local/pause:busybox-${safeName(home).toLowerCase().slice(0, 64)}`
+}
 
 export interface DockerRuntimeOptions {
   /** Labels every container, so a restart with the same state finds them and shutdown removes them. */
@@ -76,9 +82,13 @@ export class DockerRuntime implements TaskRuntime {
   private shuttingDown = false
   private login: Promise<void> | undefined
   private loggedInAs = ''
+  /** Images pulled from ecs-local's registry, removed at shutdown. */
+  private readonly pulled = new Set<string>()
+  private readonly pauseImage: string
 
   private constructor(options: DockerRuntimeOptions, events: RuntimeEvents) {
     this.options = options
+    this.pauseImage = pauseImage(options.home)
     this.events = events
     this.env = { DOCKER_CONFIG: join(options.workDir, 'docker-config') }
   }
@@ -97,7 +107,7 @@ export class DockerRuntime implements TaskRuntime {
   }
 
   private async ensurePauseImage(): Promise<void> {
-    if ((await docker(['image', 'inspect', PAUSE_IMAGE], { env: this.env })).code === 0) return
+    if ((await docker(['image', 'inspect', this.pauseImage], { env: this.env })).code === 0) return
     const context = join(this.options.workDir, 'pause-image')
     mkdirSync(context, { recursive: true })
     copyFileSync(staticBusybox(), join(context, 'busybox'))
@@ -112,7 +122,11 @@ export class DockerRuntime implements TaskRuntime {
         '',
       ].join('\n'),
     )
-    await dockerOk(['build', '--quiet', '--tag', PAUSE_IMAGE, context], { env: this.env, timeoutMs: 180_000 })
+    await dockerOk(['build', '--quiet', '--tag', this.pauseImage, context], {
+      env: this.env,
+      timeoutMs: 180_000,
+    })
+    rmSync(context, { recursive: true, force: true })
   }
 
   /** One `docker events` stream for every container exit of this ecs-local. */
@@ -232,6 +246,7 @@ export class DockerRuntime implements TaskRuntime {
       await this.loginTo(registry)
       const pull = await docker(['pull', '--quiet', ref], { env: this.env, timeoutMs: 300_000 })
       if (pull.code !== 0) throw pullError(image, pull.stderr)
+      this.pulled.add(ref)
     } else if (
       (await docker(['image', 'inspect', '--format', '{{.Id}}', ref], { env: this.env })).code !== 0
     ) {
@@ -272,7 +287,7 @@ export class DockerRuntime implements TaskRuntime {
         this.containerName(spec, 'internalecspause'),
         ...this.labels(spec, '~pause'),
         ...publish,
-        PAUSE_IMAGE,
+        this.pauseImage,
       ],
       { env: this.env },
     )
@@ -529,6 +544,9 @@ export class DockerRuntime implements TaskRuntime {
     )
     const ids = all.stdout.split('\n').filter(Boolean)
     if (ids.length > 0) await docker(['rm', '--force', '--volumes', ...ids], { env: this.env })
+    // What it pulled from its own registry and its pause image are of no use to anyone else.
+    for (const ref of [...this.pulled, this.pauseImage]) await docker(['rmi', ref], { env: this.env })
+    this.pulled.clear()
   }
 }
 
