@@ -15,7 +15,7 @@ import {
   prepareSampleContext,
   removeSampleContext,
 } from '../examples/sample-backend/context.ts'
-import { createSampleStack } from '../examples/sample-backend/stack.ts'
+import { createSampleStack, SEED_CHECKS } from '../examples/sample-backend/stack.ts'
 import { broken, describeOverlap, judgeOverlaps } from './overlaps.ts'
 
 const ROOT = resolve(import.meta.dirname, '..')
@@ -167,7 +167,7 @@ async function main(): Promise<number> {
       cluster: CLUSTER,
       service: SERVICE,
       'stable-for': '5s',
-      ...(docker ? { checks: '/health/deep 200 "vector_store":"ok"' } : {}),
+      ...(docker ? { checks: SEED_CHECKS } : {}),
       'create-users': docker ? USERS : '',
       // The seed's own users and passwords, weak as they are: accepted on purpose here.
       'allow-weak-passwords': 'true',
@@ -271,14 +271,15 @@ async function main(): Promise<number> {
     .split('\n')
     .filter((ref) => local.registryHost && ref.startsWith(`${local.registryHost}/`))
   if (docker && tagged.length > 0) execFileSync('docker', ['rmi', ...tagged], { stdio: 'ignore' })
-  // The images this run built, and its build context: nothing of it stays on the machine.
+  const report = local.report()
+  writeFileSync(join(OUT, 'ecs-local-report.json'), JSON.stringify(report, null, 2))
+  await local.stop()
+  // The images this run built, and its build context: nothing of it stays on the machine (after
+  // the stop: a tag still used by a task's container cannot be removed).
   if (docker)
     for (const ref of ['wwhd-backend:v0', `wwhd-backend:${sha.slice(0, 12)}`, 'wwhd-backend:broken'])
       spawnSync('docker', ['rmi', ref], { stdio: 'ignore' })
   removeSampleContext()
-  const report = local.report()
-  writeFileSync(join(OUT, 'ecs-local-report.json'), JSON.stringify(report, null, 2))
-  await local.stop()
 
   const failedAttempts = steps
     .filter((s) => s.run && s.run.exitCode !== 0)

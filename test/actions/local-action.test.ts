@@ -31,7 +31,8 @@ it('runs verify-health from its source through @github/local-action', () => {
     const result = spawnSync(
       join(REPO_ROOT, 'node_modules', '.bin', 'local-action'),
       ['run', join(REPO_ROOT, 'actions', 'verify-health'), 'src/main.ts', join(dir, '.env')],
-      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 100_000 },
+      // Its TypeScript loader (tsx) caches in the temp directory: this test's own, removed after.
+      { cwd: REPO_ROOT, encoding: 'utf8', timeout: 100_000, env: { ...process.env, TMPDIR: dir } },
     )
     const text = `${result.stdout}${result.stderr}`
     expect(text).toMatch(

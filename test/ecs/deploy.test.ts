@@ -1,7 +1,10 @@
-import { afterEach, describe, expect, it } from '@jest/globals'
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals'
 import { createClients } from '@ecs-lockstep/core/ecs/clients'
 import { deploy, type DeployRequest } from '@ecs-lockstep/core/ecs/deploy'
 import { restoreAfterInterruption } from '@ecs-lockstep/core/ecs/interrupted'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Cancellation } from '@ecs-lockstep/core'
 import { testContext } from '../support/action-context.ts'
 import {
@@ -15,6 +18,12 @@ import {
 } from '../support/scripted-ecs.ts'
 
 const FAST = { minMs: 10, maxMs: 20, factor: 1.25 }
+
+/** Temp directories the tests make, removed at the end. */
+const cleanups: string[] = []
+afterAll(() => {
+  for (const dir of cleanups) rmSync(dir, { recursive: true, force: true })
+})
 let ecs: ScriptedEcs | undefined
 let release: (() => void) | undefined
 
@@ -479,11 +488,10 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
   })
 
   it('deploys a task definition JSON file as `aws ecs describe-task-definition` writes it, keeping empty values', async () => {
-    const { mkdtempSync, writeFileSync } = await import('node:fs')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
     const fake = scripted({ ecrImages: ['wwhd-dev-backend:from-file'] })
-    const file = join(mkdtempSync(join(tmpdir(), 'taskdef-')), 'taskdef.json')
+    const dir = mkdtempSync(join(tmpdir(), 'taskdef-'))
+    cleanups.push(dir)
+    const file = join(dir, 'taskdef.json')
     const described = structuredClone(fake.definitions.get(tdArn(41))) as Record<string, unknown> & {
       containerDefinitions: Record<string, unknown>[]
     }
@@ -522,10 +530,9 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
       `Input 'task-definition' "/nonexistent/taskdef.json": the file does not exist: expected a task definition JSON file, a family, family:revision or an ARN`,
     )
     release?.()
-    const { mkdtempSync, writeFileSync } = await import('node:fs')
-    const { tmpdir } = await import('node:os')
-    const { join } = await import('node:path')
-    const file = join(mkdtempSync(join(tmpdir(), 'taskdef-')), 'not-a-taskdef.json')
+    const dir = mkdtempSync(join(tmpdir(), 'taskdef-'))
+    cleanups.push(dir)
+    const file = join(dir, 'not-a-taskdef.json')
     writeFileSync(file, JSON.stringify({ family: 'x' }))
     const wrong = await run({ definition: { kind: 'render', reference: file, environment: {} } })
     expect(wrong.error?.message).toContain(
