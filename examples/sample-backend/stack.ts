@@ -20,6 +20,22 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import type { EcsLocal } from '@ecs-lockstep/ecs-local'
 
+/**
+ * The seed's health verification as verify-health checks: /health is its health-path, load
+ * balancer routing is its target check (and every check goes through the load balancer); these are
+ * the other two, the RAG connectivity test and the Qdrant verification.
+ */
+export const SEED_CHECKS = [
+  '- name: RAG system connectivity',
+  '  path: /api/v1/rag/query',
+  '  body: { query: connectivity test }',
+  '  expect-json: { status: ok }',
+  '  max-latency: 5s',
+  '- name: Qdrant database',
+  '  path: /health/deep',
+  '  expect-json: { checks.vector_store: ok }',
+].join('\n')
+
 export const JWT_SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:wwhd/jwt'
 
 export interface StackOptions {

@@ -86,6 +86,10 @@ const VALID: Record<string, Record<string, string[]>> = {
   },
   'verify-health': {
     checks: ['legacy ##['],
+    // Field names of the register and login requests: a plain word is one.
+    'username-field': ['random'],
+    'password-field': ['random'],
+    'token-field': ['random'],
   },
   // A valid capacity provider name: the step goes on and refuses, the service holding the volumes.
   'run-task': {

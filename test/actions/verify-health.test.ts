@@ -29,6 +29,31 @@ beforeAll(async () => {
           ? reply(200, { status: 'healthy', checks: { sqlite: 'ok', vector_store: 'ok' } })
           : reply(503, { status: 'unhealthy', checks: { vector_store: 'error: unreachable' } })
       }
+      if (req.url === '/api/v1/rag/query' && req.method === 'POST') {
+        const authorized = req.headers.authorization === 'Bearer rag-token-0a1b2c3d4e'
+        const query = (JSON.parse(body || '{}') as { query?: string }).query
+        return authorized
+          ? reply(200, { status: 'ok', query, results: [{ id: 'doc-1', score: 0.9 }], vector_store: 'ok' })
+          : reply(401, { detail: 'Not authenticated' })
+      }
+      // Another app's shapes: form registration with "login"/"secret", JSON login, a nested token.
+      if (req.url === '/other/register' && req.method === 'POST') {
+        const form = new URLSearchParams(body)
+        if (!form.get('login') || !form.get('secret')) return reply(422, { detail: 'login and secret' })
+        if (users.has(form.get('login') as string)) return reply(409, { detail: 'exists' })
+        users.set(form.get('login') as string, form.get('secret') as string)
+        return reply(201, {})
+      }
+      if (req.url === '/other/login' && req.method === 'POST') {
+        const { login, secret } = JSON.parse(body || '{}') as { login?: string; secret?: string }
+        return users.get(login ?? '') === secret
+          ? reply(200, { data: { token: `nested-${login}-tok` } })
+          : reply(401, { detail: 'no' })
+      }
+      if (req.url === '/slow') {
+        setTimeout(() => reply(200, { status: 'ok' }), 400)
+        return
+      }
       if (req.url === '/api/v1/auth/register' && req.method === 'POST') {
         const { username, password } = JSON.parse(body) as { username: string; password: string }
         if (users.has(username)) return reply(409, { detail: 'Username already registered' })
@@ -120,9 +145,124 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
     deepMode = 'ok'
     expect(run.exitCode).toBe(1)
     expect(run.errors[0]).toContain(
-      'GET /health/deep: answered 503: {"status":"unhealthy","checks":{"vector_store":"error: unreachable"}}',
+      'GET /health/deep: answered 503 (expected 200): {"status":"unhealthy","checks":{"vector_store":"error: unreachable"}}',
     )
     expect(run.summary).toContain('FAIL GET /health/deep')
+  })
+
+  it('runs a YAML list of checks concurrently: POST with a JSON body and a secret header, expect-json, a regex, max-latency; report output', async () => {
+    deepMode = 'ok'
+    const run = await verify({
+      url: base,
+      consecutive: '2',
+      checks: [
+        '- name: rag connectivity',
+        '  path: /api/v1/rag/query',
+        '  method: POST',
+        '  headers: { Authorization: Bearer rag-token-0a1b2c3d4e }',
+        '  body: { query: connectivity test, limit: 1 }',
+        '  expect-json: { status: ok, results.0.id: doc-1, vector_store: "*" }',
+        '- name: qdrant',
+        '  path: /health/deep',
+        '  expect-json: { checks.vector_store: ok }',
+        '  expect-body: /"sqlite":\\s*"ok"/',
+        '  max-latency: 2s',
+      ].join('\n'),
+    })
+    expect(run.errors).toEqual([])
+    expect(run.exitCode).toBe(0)
+    expect(run.summary).toContain(
+      'PASS rag connectivity: POST /api/v1/rag/query (expect 200, status = &quot;ok&quot;',
+    )
+    expect(run.unmasked).not.toContain('rag-token-0a1b2c3d4e')
+    expect(run.commands).toContainEqual(
+      expect.objectContaining({ name: 'add-mask', value: 'Bearer rag-token-0a1b2c3d4e' }),
+    )
+    const report = JSON.parse(run.outputs.report as string) as {
+      url: string
+      checks: {
+        name: string
+        attempts: number
+        passes: number
+        ok: boolean
+        lastStatus: number
+        lastLatencyMs: number
+      }[]
+    }
+    expect(report.url).toBe(base)
+    expect(report.checks.map((c) => [c.name, c.ok, c.lastStatus])).toEqual([
+      ['/health', true, 200],
+      ['rag connectivity', true, 200],
+      ['qdrant', true, 200],
+    ])
+    for (const check of report.checks) {
+      expect(check.passes).toBeGreaterThanOrEqual(2)
+      expect(check.lastLatencyMs).toBeGreaterThanOrEqual(0)
+    }
+  })
+
+  it.each([
+    [
+      '[{"name":"rag","path":"/api/v1/rag/query","method":"POST","body":{"query":"x"}}]',
+      'POST rag: answered 401 (expected 200): {"detail":"Not authenticated"}',
+    ],
+    [
+      '[{"name":"slow","path":"/slow","max-latency":"100ms"}]',
+      /GET slow: answered 200 in \d+ms, slower than max-latency 100ms/,
+    ],
+    [
+      '[{"name":"deep","path":"/health/deep","expect-json":{"checks.vector_store":"down"}}]',
+      'GET deep: answered 200 in',
+    ],
+  ])('fails a check that does not hold, with its last status and body: %s', async (checks, expected) => {
+    deepMode = 'ok'
+    const run = await verify({ url: base, checks, timeout: '3s', consecutive: '1' })
+    expect(run.exitCode).toBe(1)
+    if (typeof expected === 'string') expect(run.errors[0]).toContain(expected)
+    else expect(run.errors[0]).toMatch(expected)
+    const report = JSON.parse(run.outputs.report as string) as { checks: { ok: boolean; error?: string }[] }
+    expect(report.checks[1]?.ok).toBe(false)
+    expect(report.checks[1]?.error).toBeTruthy()
+  })
+
+  it.each([
+    [
+      '- name: a\n  path: /x\n  url: http://example.com/x',
+      'check 1 ("a"): expected a path or a url (one of them)',
+    ],
+    ['- path: /x\n  expect-satus: 200', 'check 1: '],
+    ['[{"path":"/x","expect-body":"/(unclosed/"}]', 'expect-body is not a valid regular expression'],
+    ['- path: /x\n  max-latency: soon', 'max-latency "soon" is not a duration'],
+    ['- [unclosed', 'it is not a valid YAML or JSON list'],
+  ])('refuses a malformed check list, naming the check: %s', async (checks, expected) => {
+    const run = await verify({ url: base, checks })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toContain("Input 'checks'")
+    expect(run.errors[0]).toContain(expected)
+  })
+
+  it("speaks another app's register and login shapes: form fields, JSON login, a nested token", async () => {
+    const inputs = {
+      url: base,
+      consecutive: '1',
+      'create-users': 'carol:a-long-enough-passphrase-1',
+      'register-path': '/other/register',
+      'token-path': '/other/login',
+      'register-format': 'form',
+      'token-format': 'json',
+      'username-field': 'login',
+      'password-field': 'secret',
+    }
+    const wrongField = await verify(inputs)
+    expect(wrongField.exitCode).toBe(1)
+    expect(wrongField.errors[0]).toContain(
+      'carol was created but cannot log in: answered 200 without a token at access_token (the body is not shown',
+    )
+    expect(wrongField.unmasked).not.toContain('nested-carol-tok')
+    const run = await verify({ ...inputs, 'token-field': 'data.token' })
+    expect(run.errors).toEqual([])
+    expect(run.log).toContain('carol: already existed, logs in.')
+    expect(run.unmasked).not.toContain('nested-carol-tok')
   })
 
   it('refuses weak passwords before any request, naming the user and never the password', async () => {

@@ -4,7 +4,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { waitForSteadyService } from '../../examples/sample-backend/stack.ts'
+import { SEED_CHECKS, waitForSteadyService } from '../../examples/sample-backend/stack.ts'
 import { CLUSTER, useSampleStack } from '../support/sample-stack.ts'
 
 // Real containers, real drains: each test deploys at least once.
@@ -22,7 +22,7 @@ const deployInputs = { cluster: CLUSTER, service: SERVICE, 'container-name': 'fa
 const verifyInputs = {
   cluster: CLUSTER,
   service: SERVICE,
-  checks: '/health/deep 200 "vector_store":"ok"',
+  checks: SEED_CHECKS,
   'stable-for': '3s',
 }
 
@@ -105,7 +105,7 @@ describe('drain-and-deploy, verify-health and rollback on ecs-local (Docker runt
     expect(deploy.exitCode).toBe(0)
     const verify = await env.run('verify-health', { ...verifyInputs, timeout: '20s' })
     expect(verify.exitCode).toBe(1)
-    expect(verify.errors[0]).toContain('GET /health/deep: answered 503')
+    expect(verify.errors[0]).toContain('GET Qdrant database: answered 503 (expected 200)')
     expect(verify.outputs['verified-task-definition']).toBeUndefined()
 
     const rollback = await env.run('rollback', {
@@ -179,8 +179,10 @@ describe('drain-and-deploy, verify-health and rollback on ecs-local (Docker runt
     await setDelay(5)
     // The drain outlasts the runner's 10 s before its SIGKILL: nothing is started beside the
     // draining task; the post step finishes the drain and the restore.
+    // It ended by itself, with its error, before the runner's SIGKILL (a timing bound would only
+    // measure the machine's load).
+    expect(deploy.signal).toBeNull()
     expect(deploy.exitCode).toBe(1)
-    expect(deploy.ms).toBeLessThan(11_000)
     expect(deploy.errors[0]).toMatch(
       /^Cancelled while draining\. Every task must be STOPPED before wwhd-backend:\d+ starts again.*post step finishes the drain/s,
     )

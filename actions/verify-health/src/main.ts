@@ -12,7 +12,17 @@ export async function run(): Promise<void> {
     // A production API user with the seed's testpass123 is an open door: refused unless asked for.
     const weak = given.allowWeakPasswords ? [] : weakPasswordProblems(users)
     if (weak.length > 0) throw new InputError(weak)
-    const checks = [{ path: given.healthPath, status: given.expectStatus }, ...given.checks]
+    const checks = [
+      {
+        name: given.healthPath,
+        method: 'GET' as const,
+        path: given.healthPath,
+        headers: {},
+        status: [given.expectStatus],
+        json: [],
+      },
+      ...given.checks,
+    ]
     if (Boolean(given.cluster) !== Boolean(given.service)) {
       throw inputError(
         given.cluster ? 'service' : 'cluster',
@@ -44,6 +54,13 @@ export async function run(): Promise<void> {
       users,
       registerPath: given.registerPath,
       tokenPath: given.tokenPath,
+      requests: {
+        registerFormat: given.registerFormat,
+        tokenFormat: given.tokenFormat,
+        usernameField: given.usernameField,
+        passwordField: given.passwordField,
+        tokenField: given.tokenField,
+      },
       recordVerified: given.recordVerified,
     })
   })

@@ -26,7 +26,7 @@ import {
 } from '@ecs-lockstep/core/ecs/service'
 import { stateNow } from '@ecs-lockstep/core/ecs/service-state'
 import { shortRevision } from '@ecs-lockstep/core/ecs/task-definition'
-import { probe, send, type ProbeResult } from '@ecs-lockstep/core/http'
+import { send, type ProbeResult } from '@ecs-lockstep/core/http'
 import type { ApiUser, HttpCheck } from './checks.ts'
 import { TaskWatch } from './task-watch.ts'
 
@@ -43,6 +43,14 @@ export interface VerifyPlan {
   users: ApiUser[]
   registerPath: string
   tokenPath: string
+  /** How the app's register and token endpoints want their requests, and where the token comes back. */
+  requests: {
+    registerFormat: 'json' | 'form'
+    tokenFormat: 'json' | 'form'
+    usernameField: string
+    passwordField: string
+    tokenField: string
+  }
   recordVerified: boolean
 }
 
@@ -91,23 +99,94 @@ async function waitForTargets(
   })
 }
 
-function checkResult(check: HttpCheck, answer: ProbeResult): { ok: boolean; text: string } {
+/** The value at a dotted path of parsed JSON (`checks.vector_store`, `items.0.id`). */
+function at(value: unknown, path: string): { found: boolean; value?: unknown } {
+  let current: unknown = value
+  for (const key of path.split('.')) {
+    if (current === null || typeof current !== 'object' || !(key in (current as object)))
+      return { found: false }
+    current = (current as Record<string, unknown>)[key]
+  }
+  return { found: true, value: current }
+}
+
+function sameJson(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+const BODY_SHOWN = 500
+
+/** Whether one answer passes the check, and a line saying why not (status, first 500 bytes of the body). */
+export function judgeAnswer(check: HttpCheck, answer: ProbeResult): { ok: boolean; text: string } {
   if (!answer.ok) return { ok: false, text: answer.error }
-  if (answer.status !== check.status)
-    return { ok: false, text: `answered ${answer.status}: ${answer.body.slice(0, 200)}` }
-  if (check.contains && !answer.body.includes(check.contains)) {
+  const body = answer.body.slice(0, BODY_SHOWN)
+  const fail = (why: string) => ({
+    ok: false,
+    text: `answered ${answer.status} in ${answer.ms}ms ${why}: ${body}`,
+  })
+  if (!check.status.includes(answer.status))
+    return { ok: false, text: `answered ${answer.status} (expected ${check.status.join(' or ')}): ${body}` }
+  if (check.maxLatencyMs !== undefined && answer.ms > check.maxLatencyMs)
     return {
       ok: false,
-      text: `answered ${answer.status} without ${JSON.stringify(check.contains)}: ${answer.body.slice(0, 200)}`,
+      text: `answered ${answer.status} in ${answer.ms}ms, slower than max-latency ${check.maxLatencyMs}ms`,
+    }
+  if (check.contains && !answer.body.includes(check.contains))
+    return fail(`without ${JSON.stringify(check.contains)}`)
+  if (check.pattern && !check.pattern.test(answer.body)) return fail(`not matching ${String(check.pattern)}`)
+  if (check.json.length > 0) {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(answer.body)
+    } catch {
+      return fail('with a body that is not JSON')
+    }
+    for (const expected of check.json) {
+      const found = at(parsed, expected.path)
+      if (!found.found) return fail(`without ${expected.path}`)
+      if ('equals' in expected && !sameJson(found.value, expected.equals))
+        return fail(
+          `with ${expected.path} = ${JSON.stringify(found.value)?.slice(0, 100)} (expected ${JSON.stringify(expected.equals)})`,
+        )
     }
   }
   return { ok: true, text: `${answer.status} in ${answer.ms}ms` }
 }
 
+function describeCheck(check: HttpCheck): string {
+  const target = check.path ?? check.url
+  const expectations = [
+    `expect ${check.status.join('/')}`,
+    ...(check.contains ? [`containing ${check.contains}`] : []),
+    ...(check.pattern ? [`matching ${String(check.pattern)}`] : []),
+    ...check.json.map((j) =>
+      'equals' in j ? `${j.path} = ${JSON.stringify(j.equals)}` : `${j.path} present`,
+    ),
+    ...(check.maxLatencyMs !== undefined ? [`within ${check.maxLatencyMs}ms`] : []),
+  ]
+  const label = check.name === target ? '' : `${check.name}: `
+  return `${label}${check.method} ${target} (${expectations.join(', ')})`
+}
+
+/** What the `report` output says of each check: JSON a later step can read. */
+interface CheckRecord {
+  name: string
+  method: string
+  target: string
+  attempts: number
+  passes: number
+  streak: number
+  ok: boolean
+  lastStatus?: number
+  lastLatencyMs?: number
+  error?: string
+}
+
 /**
  * Every check must pass `consecutive` rounds in a row, the rounds spanning at least `stableForMs`,
  * while no task of the revision stops or is replaced: one lucky answer from a flapping task, or a
- * few quick ones from a task about to crash, is not health.
+ * few quick ones from a task about to crash, is not health. The checks of a round run concurrently,
+ * each with its own streak, so a slow check does not hold the others back.
  */
 async function runChecks(
   ctx: ActionContext<Output>,
@@ -115,7 +194,15 @@ async function runChecks(
   plan: VerifyPlan,
   signal: AbortSignal,
 ): Promise<void> {
-  let streak = 0
+  const records: CheckRecord[] = plan.checks.map((check) => ({
+    name: check.name,
+    method: check.method,
+    target: check.path ?? (check.url as string),
+    attempts: 0,
+    passes: 0,
+    streak: 0,
+    ok: false,
+  }))
   let last: { check: HttpCheck; ok: boolean; text: string }[] = []
   const began = Date.now()
   try {
@@ -126,19 +213,36 @@ async function runChecks(
       interval: ROUND_INTERVAL,
       onProgress: (p) => log.info(`  ${p}`),
       observe: async () => {
-        last = []
-        for (const check of plan.checks) {
-          const answer = await probe(`${url}${check.path}`, { timeoutMs: 5000, signal })
-          last.push({ check, ...checkResult(check, answer) })
-        }
+        last = await Promise.all(
+          plan.checks.map(async (check, index) => {
+            const answer = await send(check.method, check.url ?? `${url}${check.path}`, {
+              timeoutMs: Math.max(5000, (check.maxLatencyMs ?? 0) + 1000),
+              signal,
+              headers: check.headers,
+              ...(check.body !== undefined ? { body: check.body } : {}),
+              maxBodyBytes: 64 * 1024,
+            })
+            const result = judgeAnswer(check, answer)
+            const record = records[index] as CheckRecord
+            record.attempts += 1
+            record.ok = result.ok
+            record.streak = result.ok ? record.streak + 1 : 0
+            if (result.ok) record.passes += 1
+            if (answer.ok) record.lastStatus = answer.status
+            record.lastLatencyMs = answer.ms
+            if (result.ok) delete record.error
+            else record.error = result.text
+            return { check, ...result }
+          }),
+        )
         const failing = last.filter((r) => !r.ok)
-        streak = failing.length === 0 ? streak + 1 : 0
+        const streak = Math.min(...records.map((r) => r.streak))
         const spanned = Date.now() - began >= plan.stableForMs
         if (streak >= plan.consecutive && spanned) return { done: true, value: undefined }
         return {
           done: false,
           progress: failing.length
-            ? failing.map((r) => `GET ${r.check.path}: ${r.text}`).join('; ')
+            ? failing.map((r) => `${r.check.method} ${r.check.name}: ${r.text}`).join('; ')
             : streak >= plan.consecutive
               ? `all checks pass; watching for ${formatDuration(plan.stableForMs)} (stable-for)`
               : `all checks passed (${streak}/${plan.consecutive} in a row)`,
@@ -146,28 +250,35 @@ async function runChecks(
       },
     })
   } finally {
+    ctx.output('report', JSON.stringify({ url, consecutive: plan.consecutive, checks: records }))
     ctx.report.section(
       'Checks (last round)',
-      last
-        .map(
-          (r) =>
-            `${r.ok ? 'PASS' : 'FAIL'} GET ${r.check.path} (expect ${r.check.status}${r.check.contains ? `, containing ${r.check.contains}` : ''}): ${r.text}`,
-        )
-        .join('\n'),
+      last.map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${describeCheck(r.check)}: ${r.text}`).join('\n'),
       { open: true },
     )
   }
 }
 
+/** A request body as the endpoint wants it: JSON, or an HTML form (OAuth2's password grant). */
+function encoded(format: 'json' | 'form', fields: Record<string, string>) {
+  return format === 'json'
+    ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(fields) }
+    : {
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams(fields).toString(),
+      }
+}
+
 /** Registers each user (an existing one is fine) and logs in as it: the token must come back. */
 async function createUsers(url: string, plan: VerifyPlan, signal: AbortSignal): Promise<string[]> {
+  const fields = plan.requests
   const done: string[] = []
   for (const user of plan.users) {
+    const credentials = { [fields.usernameField]: user.username, [fields.passwordField]: user.password }
     const registered = await send('POST', `${url}${plan.registerPath}`, {
       timeoutMs: 10_000,
       signal,
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(user),
+      ...encoded(fields.registerFormat, credentials),
     })
     if (!registered.ok) throw new ActionError(`Registering ${user.username} failed: ${registered.error}.`)
     const exists =
@@ -180,17 +291,27 @@ async function createUsers(url: string, plan: VerifyPlan, signal: AbortSignal): 
     const token = await send('POST', `${url}${plan.tokenPath}`, {
       timeoutMs: 10_000,
       signal,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ username: user.username, password: user.password }).toString(),
+      ...encoded(fields.tokenFormat, credentials),
     })
-    const accessToken =
-      token.ok && token.status === 200
-        ? (JSON.parse(token.body) as { access_token?: string }).access_token
-        : undefined
+    let accessToken: string | undefined
+    if (token.ok && token.status === 200) {
+      try {
+        const found = at(JSON.parse(token.body), fields.tokenField)
+        accessToken = typeof found.value === 'string' && found.value ? found.value : undefined
+      } catch {
+        accessToken = undefined
+      }
+    }
     maskSecret(accessToken)
     if (!accessToken) {
       throw new ActionError(
-        `${user.username} was ${exists ? 'already there' : 'created'} but cannot log in: ${token.ok ? `answered ${token.status}: ${token.body.slice(0, 300)}` : token.error}.`,
+        `${user.username} was ${exists ? 'already there' : 'created'} but cannot log in: ${
+          !token.ok
+            ? token.error
+            : token.status === 200
+              ? `answered 200 without a token at ${fields.tokenField} (the body is not shown: it may hold one; see token-field)`
+              : `answered ${token.status}: ${token.body.slice(0, 300)}`
+        }.`,
         {
           hint: exists
             ? 'The user exists with another password: change it in the app, or in create-users.'

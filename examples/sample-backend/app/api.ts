@@ -157,6 +157,27 @@ async function token(request: IncomingMessage): Promise<Reply> {
   }
 }
 
+/**
+ * The seed's "RAG system connectivity test": a query that must reach the vector store. The sample
+ * has no embeddings; it asks the store for its collections, as a real retrieval would first.
+ */
+async function ragQuery(request: IncomingMessage): Promise<Reply> {
+  const { query } = await readFields(request)
+  if (typeof query !== 'string' || query.trim() === '' || query.length > 2000)
+    throw new HttpError(400, 'query must be 1 to 2000 characters')
+  try {
+    const response = await fetch(`${qdrantUrl}/collections`, { signal: AbortSignal.timeout(2000) })
+    if (!response.ok) throw new Error(`GET /collections answered ${response.status}`)
+    const body = (await response.json()) as { result?: { collections?: unknown[] } }
+    return {
+      status: 200,
+      body: { status: 'ok', query, results: [], collections: body.result?.collections?.length ?? 0 },
+    }
+  } catch (error) {
+    return { status: 503, body: { status: 'error', detail: `vector store: ${describeFetchError(error)}` } }
+  }
+}
+
 function me(request: IncomingMessage): Reply {
   const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')
   const username = match?.[1] === undefined ? undefined : verifyToken(match[1], jwtSecret)
@@ -173,6 +194,7 @@ const routes: Record<string, Record<string, (request: IncomingMessage) => Promis
   '/api/v1/auth/register': { POST: register },
   '/api/v1/auth/token': { POST: token },
   '/api/v1/me': { GET: me },
+  '/api/v1/rag/query': { POST: ragQuery },
 }
 
 const server = serve(

@@ -4,7 +4,19 @@ import { request as httpsRequest } from 'node:https'
 export type ProbeResult =
   { ok: true; status: number; body: string; ms: number } | { ok: false; error: string; ms: number }
 
+/** How much of an answer's body is kept by default: enough for an error message. */
 const BODY_LIMIT = 2048
+
+export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS'
+
+export interface SendOptions {
+  timeoutMs: number
+  signal?: AbortSignal
+  headers?: Record<string, string>
+  body?: string
+  /** Bytes of the answer's body to keep (default 2 KB); the rest is not read. */
+  maxBodyBytes?: number
+}
 
 /**
  * One HTTP GET with its own deadline. Never throws: a refused or reset connection (Docker's
@@ -12,10 +24,7 @@ const BODY_LIMIT = 2048
  * ready yet", which the caller decides about. The connection is closed after each probe so a
  * restarted container is never reached through a stale socket.
  */
-export async function probe(
-  url: string,
-  options: { timeoutMs: number; signal?: AbortSignal; headers?: Record<string, string> },
-): Promise<ProbeResult> {
+export async function probe(url: string, options: Omit<SendOptions, 'body'>): Promise<ProbeResult> {
   return send('GET', url, options)
 }
 
@@ -23,11 +32,7 @@ export async function probe(
  * One HTTP request with its own deadline; like probe, network failures are results, not throws.
  * The body is sent as given (JSON or form-encoded, per the content-type header the caller sets).
  */
-export async function send(
-  method: 'GET' | 'POST',
-  url: string,
-  options: { timeoutMs: number; signal?: AbortSignal; headers?: Record<string, string>; body?: string },
-): Promise<ProbeResult> {
+export async function send(method: HttpMethod, url: string, options: SendOptions): Promise<ProbeResult> {
   const started = Date.now()
   const signals = [AbortSignal.timeout(options.timeoutMs), ...(options.signal ? [options.signal] : [])]
   try {
@@ -35,6 +40,7 @@ export async function send(
       headers: { 'user-agent': 'ecs-lockstep-probe', ...options.headers },
       body: options.body,
       signal: AbortSignal.any(signals),
+      limit: options.maxBodyBytes ?? BODY_LIMIT,
     })
     return { ok: true, status, body, ms: Date.now() - started }
   } catch (error) {
@@ -44,12 +50,12 @@ export async function send(
 
 /**
  * One request on a connection of its own (Node's http, no agent: nothing pooled, nothing bundled),
- * reading at most BODY_LIMIT bytes of the answer.
+ * reading at most `limit` bytes of the answer.
  */
 function exchange(
   method: string,
   url: URL,
-  options: { headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
+  options: { headers: Record<string, string>; body: string | undefined; signal: AbortSignal; limit: number },
 ): Promise<{ status: number; body: string }> {
   const send = url.protocol === 'https:' ? httpsRequest : httpRequest
   return new Promise((resolve, reject) => {
@@ -66,12 +72,12 @@ function exchange(
       const done = () =>
         resolve({
           status: response.statusCode ?? 0,
-          body: Buffer.concat(chunks).subarray(0, BODY_LIMIT).toString('utf8'),
+          body: Buffer.concat(chunks).subarray(0, options.limit).toString('utf8'),
         })
       response.on('data', (chunk: Buffer) => {
         chunks.push(chunk)
         size += chunk.length
-        if (size >= BODY_LIMIT) {
+        if (size >= options.limit) {
           response.destroy()
           done()
         }
