@@ -13,7 +13,7 @@ import { aws, awsErrorName } from '../aws/errors.ts'
 import type { AwsClients } from './clients.ts'
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
-const READ_ONLY_FIELDS = [
+export const READ_ONLY_FIELDS = [
   'taskDefinitionArn',
   'revision',
   'status',
@@ -22,6 +22,7 @@ const READ_ONLY_FIELDS = [
   'registeredAt',
   'registeredBy',
   'deregisteredAt',
+  'deleteRequestedAt',
 ] as const
 
 export type TaskDefinitionInput = RegisterTaskDefinitionCommandInput

@@ -20,7 +20,7 @@ import type { CallContext, ServiceDefinition } from '../service.ts'
 import type { Store } from '../state.ts'
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition must not be given. */
-const READ_ONLY_FIELDS = [
+export const READ_ONLY_FIELDS = [
   'taskDefinitionArn',
   'revision',
   'status',
@@ -29,6 +29,7 @@ const READ_ONLY_FIELDS = [
   'registeredAt',
   'registeredBy',
   'deregisteredAt',
+  'deleteRequestedAt',
 ]
 
 const REGISTER_FIELDS = [
