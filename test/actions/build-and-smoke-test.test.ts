@@ -67,6 +67,20 @@ describe('build-and-smoke-test (bundled, on the real Docker engine)', () => {
     expect(leftBehind).toEqual([])
   })
 
+  it('says when the kernel killed the container for running out of memory (OOMKilled)', async () => {
+    const { run, leftBehind } = await smokeTest('runs-out-of-memory', {
+      'stable-for': '10s',
+      'run-args': '--memory 32m --memory-swap 32m',
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]).toMatch(
+      /crashed [0-9.]+s after it first answered healthy: exit code 137, killed for running out of memory \(OOMKilled\)/,
+    )
+    expect(run.log).toContain('loading the whole index into memory')
+    expect(run.summary).toContain('oomKilled=true')
+    expect(leftBehind).toEqual([])
+  })
+
   it('fails with the exit code and logs when the container exits at once, and removes it', async () => {
     const { run, leftBehind } = await smokeTest('exits-at-once', { 'health-timeout': '5s' })
     expect(run.exitCode).toBe(1)
