@@ -34,6 +34,8 @@ interface StepRecord {
   startedAt: number
   ms: number
   ok: boolean
+  /** Not run here (no Docker): shown as such, never as a pass. */
+  skipped?: boolean
   note: string
 }
 
@@ -74,7 +76,8 @@ async function step(
     : (run.errors[0]?.split('\n')[0] ?? `exit ${run.exitCode}`)
   const record: StepRecord = { name, action, expect, run, startedAt, ms: Date.now() - startedAt, ok, note }
   steps.push(record)
-  const index = String(steps.length).padStart(2, '0')
+  // Numbered by the steps that ran: the summaries start at 01- whatever was skipped.
+  const index = String(steps.filter((s) => !s.skipped).length).padStart(2, '0')
   writeFileSync(join(OUT, 'summaries', `${index}-${action}.md`), `${run.summary}${run.post?.summary ?? ''}`)
   writeFileSync(
     join(OUT, 'logs', `${index}-${action}.log`),
@@ -99,6 +102,7 @@ function skipped(name: string, why: string): void {
     startedAt: Date.now(),
     ms: 0,
     ok: true,
+    skipped: true,
     note: `skipped: ${why}`,
   })
   say(`– ${name}: skipped (${why})`)
@@ -292,7 +296,7 @@ async function main(): Promise<number> {
     '',
     ...steps.map(
       (s) =>
-        `${elapsed(s.startedAt)}  ${s.ok ? '✔' : '✘'} ${s.name.padEnd(36)} ${(s.ms / 1000).toFixed(1).padStart(6)}s  ${s.note}`,
+        `${elapsed(s.startedAt)}  ${s.skipped ? '–' : s.ok ? '✔' : '✘'} ${s.name.padEnd(36)} ${(s.ms / 1000).toFixed(1).padStart(6)}s  ${s.note}`,
     ),
     '',
     `Invariant monitor (${report.runtime} runtime): ${report.lifetimes.length} task lifetimes recorded, ${report.overlaps.length} overlap(s) of two live tasks on one volume.`,

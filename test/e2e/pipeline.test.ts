@@ -54,4 +54,20 @@ describe('npm run pipeline', () => {
       rmSync(out, { recursive: true, force: true })
     }
   })
+
+  it('without Docker, says what it skipped, never as a pass, and numbers the summaries of what ran from 01', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'pipeline-'))
+    try {
+      const { code, output } = await pipeline({ PIPELINE_OUTPUT: out, ECS_LOCAL_RUNTIME: 'simulated' })
+      expect(output).toContain('SIMULATED runtime (ECS_LOCAL_RUNTIME=simulated)')
+      expect(output).toMatch(/– Build and smoke-test +0\.0s {2}skipped: simulated runtime/)
+      expect(output).not.toMatch(/✔ Build and smoke-test/)
+      expect(output).toContain('Everything behaved.')
+      expect(code).toBe(0)
+      const summaries = readdirSync(join(out, 'summaries')).sort()
+      expect(summaries[0]).toBe('01-drain-and-deploy.md')
+    } finally {
+      rmSync(out, { recursive: true, force: true })
+    }
+  })
 })
