@@ -41,6 +41,10 @@ describe('build-and-smoke-test (bundled, on the real Docker engine)', () => {
       /never answered healthy\. Timed out after [23]\.\ds waiting for GET \/health to answer 200/,
     )
     expect(run.errors[0]).toMatch(/Last seen: (connection reset|connection refused)/)
+    // What to do follows from what was seen: nothing answered at all.
+    expect(run.errors[0]).toContain(
+      'Nothing answered on port 8000: check that the app listens on 0.0.0.0:8000',
+    )
     expect(run.log).toContain('Container diagnostics')
     expect(run.ms).toBeLessThan(30_000)
     expect(leftBehind).toEqual([])
@@ -53,6 +57,11 @@ describe('build-and-smoke-test (bundled, on the real Docker engine)', () => {
     })
     expect(run.exitCode).toBe(1)
     expect(run.errors[0]).toContain('Last seen: answered 500')
+    // What to do follows from what was seen: the app listens, its health endpoint says no.
+    expect(run.errors[0]).toContain(
+      'The app is listening and answered 500, not 200: see why /cgi-bin/health says so in its logs',
+    )
+    expect(run.errors[0]).not.toContain('0.0.0.0')
     expect(leftBehind).toEqual([])
   })
 

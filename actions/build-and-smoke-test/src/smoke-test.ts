@@ -175,12 +175,26 @@ export async function waitUntilHealthy(
   }).catch((error: unknown) => {
     if (!(error instanceof WaitTimeoutError)) throw error
     throw new ContainerFailure(`The container never answered healthy. ${error.message}`, {
-      hint: `Check that the app listens on 0.0.0.0:${plan.port} (not 127.0.0.1), that ${plan.healthPath} answers ${plan.expectStatus}, and that health-timeout covers its start-up.`,
+      hint: neverHealthyHint(plan, error.lastProgress),
     })
   })
   const ms = Date.now() - started
   log.info(`Answered ${plan.expectStatus} ${formatDuration(ms)} after the container started.`)
   return ms
+}
+
+/**
+ * What to do, from what the probe last saw: an app that answered with the wrong status is
+ * listening and needs its health endpoint looked at; one that never answered may listen on the
+ * wrong address or port, or start too slowly.
+ */
+export function neverHealthyHint(plan: SmokeTestPlan, lastSeen: string): string {
+  const answered = /^answered (\d{3})$/.exec(lastSeen)?.[1]
+  if (answered)
+    return `The app is listening and answered ${answered}, not ${plan.expectStatus}: see why ${plan.healthPath} says so in its logs (in the "Container diagnostics" group), or set expect-status if ${answered} is what it answers when healthy.`
+  if (/no answer within/.test(lastSeen))
+    return `Something accepted the connection on port ${plan.port} but never answered: the app may be stuck starting (a lock, a migration) or health-timeout may be too short for its start-up.`
+  return `Nothing answered on port ${plan.port}: check that the app listens on 0.0.0.0:${plan.port} (not 127.0.0.1) and on the port given in port, and that health-timeout covers its start-up.`
 }
 
 /** Watches that the container keeps running for `stableForMs`, then checks it still answers healthy. */
