@@ -265,6 +265,22 @@ describe('verify-health (bundled, against a real HTTP server)', () => {
     expect(run.unmasked).not.toContain('nested-carol-tok')
   })
 
+  it('reports every bad input at once, its own checks and those across inputs, in one error', async () => {
+    const run = await verify({
+      url: base,
+      cluster: 'c',
+      consecutive: '0',
+      'create-users': 'ops:short',
+    })
+    expect(run.exitCode).toBe(1)
+    expect(run.errors[0]?.split('\n').slice(0, 4)).toEqual([
+      '3 inputs are invalid:',
+      `- Input 'consecutive' "0": expected a whole number from 1 to 100`,
+      "- Input 'service': cluster and service go together: expected both or neither",
+      "- Input 'create-users': the password of ops has 5 characters: expected at least 12 characters, not a well-known password and not containing the username (or allow-weak-passwords: true)",
+    ])
+  })
+
   it('refuses weak passwords before any request, naming the user and never the password', async () => {
     const since = requests.length
     const run = await verify({

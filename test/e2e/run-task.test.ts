@@ -190,7 +190,9 @@ describe('run-task on the simulated runtime', () => {
       'launch-type': 'FARGATE',
       'capacity-provider': 'spot',
     })
-    expect(both.errors[0]).toContain("'launch-type' and 'capacity-provider' exclude each other")
+    expect(both.errors[0]).toBe(
+      `Input 'capacity-provider' "spot": launch-type and capacity-provider exclude each other: ECS takes one or the other\nFix the \`with:\` block of this step. Nothing was changed.`,
+    )
     expect(
       local.calls.records.filter((r) => r.at >= since && /^(Run|Stop|Update)/.test(r.operation)),
     ).toEqual([])

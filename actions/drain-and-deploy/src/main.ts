@@ -7,14 +7,14 @@ import {
   valueLooksLikeCredential,
 } from '@ecs-lockstep/core'
 import * as log from '@ecs-lockstep/core/log'
-import { resolveRegion } from '@ecs-lockstep/core/aws/region'
+import { regionCheck, resolveRegion } from '@ecs-lockstep/core/aws/region'
 import { inputs, type Output } from './inputs.ts'
 
 /** Deploy a revision without ever running two tasks at once on a single-writer service. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */
 export async function run(): Promise<void> {
   const startedAt = Date.now()
   await runAction<Output>('drain-and-deploy', async (ctx) => {
-    const given = readInputs(inputs)
+    const given = readInputs(inputs, [regionCheck])
     maskSecretValues(given.environmentVariables)
     const credentials = Object.entries(given.environmentVariables).filter(
       ([key, value]) => looksLikeCredential(key) || valueLooksLikeCredential(value),

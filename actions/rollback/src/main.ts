@@ -1,13 +1,13 @@
 import * as log from '@ecs-lockstep/core/log'
 import { readInputs, runAction } from '@ecs-lockstep/core'
-import { resolveRegion } from '@ecs-lockstep/core/aws/region'
+import { regionCheck, resolveRegion } from '@ecs-lockstep/core/aws/region'
 import { inputs, type Output } from './inputs.ts'
 
 /** Put the service back on the last verified revision, the lock-safe way. The step's entry point (index.ts), and callable in-process (tests, @github/local-action). */
 export async function run(): Promise<void> {
   const startedAt = Date.now()
   await runAction<Output>('rollback', async (ctx) => {
-    const given = readInputs(inputs)
+    const given = readInputs(inputs, [regionCheck])
     const region = resolveRegion(given.awsRegion)
     // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
     const { createClients } = await import('@ecs-lockstep/core/ecs/clients')

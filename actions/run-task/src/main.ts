@@ -2,12 +2,13 @@ import * as log from '@ecs-lockstep/core/log'
 import {
   ActionError,
   CancelledError,
+  describeInputProblem,
   formatDuration,
   readInputs,
   runAction,
   WaitTimeoutError,
 } from '@ecs-lockstep/core'
-import { resolveRegion } from '@ecs-lockstep/core/aws/region'
+import { regionCheck, resolveRegion } from '@ecs-lockstep/core/aws/region'
 import { inputs, type Output } from './inputs.ts'
 
 /** Time ECS gets to stop the task after a timeout: its containers' longest stop timeout and then some. */
@@ -21,12 +22,18 @@ const STOP_AFTER_TIMEOUT_MS = 150_000
 export async function run(): Promise<void> {
   const startedAt = Date.now()
   await runAction<Output>('run-task', async (ctx) => {
-    const given = readInputs(inputs)
-    if (given.launchType && given.capacityProvider)
-      throw new ActionError(
-        "Inputs 'launch-type' and 'capacity-provider' exclude each other: ECS takes one or the other.",
-        { hint: 'Fix the `with:` block of this step. Nothing was changed.' },
-      )
+    const given = readInputs(inputs, [
+      regionCheck,
+      (values) => [
+        values.launchType && values.capacityProvider
+          ? describeInputProblem(
+              'capacity-provider',
+              values.capacityProvider,
+              'launch-type and capacity-provider exclude each other: ECS takes one or the other',
+            )
+          : undefined,
+      ],
+    ])
     const region = resolveRegion(given.awsRegion)
     // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
     const { ECSClient } = await import('@aws-sdk/client-ecs')

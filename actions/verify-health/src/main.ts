@@ -1,5 +1,5 @@
-import { InputError, inputError, readInputs, runAction } from '@ecs-lockstep/core'
-import { resolveRegion } from '@ecs-lockstep/core/aws/region'
+import { describeInputProblem, readInputs, runAction } from '@ecs-lockstep/core'
+import { regionCheck, resolveRegion } from '@ecs-lockstep/core/aws/region'
 import { weakPasswordProblems } from './checks.ts'
 import { inputs, type Output } from './inputs.ts'
 
@@ -7,11 +7,30 @@ import { inputs, type Output } from './inputs.ts'
 export async function run(): Promise<void> {
   const startedAt = Date.now()
   await runAction<Output>('verify-health', async (ctx) => {
-    const given = readInputs(inputs)
+    const given = readInputs(inputs, [
+      (values, failed) => [
+        !failed.has('cluster') &&
+        !failed.has('service') &&
+        Boolean(values.cluster) !== Boolean(values.service)
+          ? describeInputProblem(
+              values.cluster ? 'service' : 'cluster',
+              '',
+              'cluster and service go together: expected both or neither',
+            )
+          : undefined,
+        !values.url && !values.service && !failed.has('url') && !failed.has('service')
+          ? describeInputProblem(
+              'url',
+              '',
+              'expected a URL such as https://api.example.com, or cluster and service to find the load balancer',
+            )
+          : undefined,
+      ],
+      // A production API user with the seed's testpass123 is an open door: refused unless asked for.
+      (values) => (values.allowWeakPasswords ? [] : weakPasswordProblems(values.createUsers)),
+      (values, failed) => (values.cluster && values.service ? regionCheck(values, failed) : []),
+    ])
     const users = given.createUsers
-    // A production API user with the seed's testpass123 is an open door: refused unless asked for.
-    const weak = given.allowWeakPasswords ? [] : weakPasswordProblems(users)
-    if (weak.length > 0) throw new InputError(weak)
     const checks = [
       {
         name: given.healthPath,
@@ -23,20 +42,6 @@ export async function run(): Promise<void> {
       },
       ...given.checks,
     ]
-    if (Boolean(given.cluster) !== Boolean(given.service)) {
-      throw inputError(
-        given.cluster ? 'service' : 'cluster',
-        '',
-        'cluster and service go together: expected both or neither',
-      )
-    }
-    if (!given.url && !given.service) {
-      throw inputError(
-        'url',
-        '',
-        'expected a URL such as https://api.example.com, or cluster and service to find the load balancer',
-      )
-    }
     const ref =
       given.cluster && given.service ? { cluster: given.cluster, service: given.service } : undefined
     const region = ref ? resolveRegion(given.awsRegion) : undefined

@@ -351,8 +351,24 @@ export class InputError extends ActionError {
   }
 }
 
-/** Reads, validates and returns every input of an action, or throws one InputError listing all problems. */
-export function readInputs<S extends Record<string, Input<unknown>>>(specs: S): InputValues<S> {
+/**
+ * Checks that span inputs (two that go together, a value that depends on another): given the values
+ * and the names of the inputs that already failed, each returns its problem lines, written as
+ * describeInputProblem writes them, so that they join the others in one error.
+ */
+export type CrossCheck<S extends Record<string, Input<unknown>>> = (
+  values: InputValues<S>,
+  failed: ReadonlySet<string>,
+) => (string | undefined)[]
+
+/**
+ * Reads, validates and returns every input of an action, or throws one InputError listing all
+ * problems: each input's own, then those of the cross-input checks.
+ */
+export function readInputs<S extends Record<string, Input<unknown>>>(
+  specs: S,
+  crossChecks: CrossCheck<S>[] = [],
+): InputValues<S> {
   const values: Record<string, unknown> = {}
   const problems: string[] = []
   for (const [name, spec] of Object.entries(specs)) {
@@ -376,8 +392,15 @@ export function readInputs<S extends Record<string, Input<unknown>>>(specs: S): 
     } else {
       const problem = parsed.error.issues.map((issue) => issue.message).join('; ')
       problems.push(describeInputProblem(name, raw, problem, spec.quotable && !spec.secret))
+      // The cross-input checks see an input that failed as empty (and know it failed).
+      values[camel(name)] = spec.empty
     }
   }
+  const failed = new Set(
+    Object.keys(specs).filter((name) => problems.some((p) => p.startsWith(`Input '${name}'`))),
+  )
+  for (const check of crossChecks)
+    for (const problem of check(values as InputValues<S>, failed)) if (problem) problems.push(problem)
   if (problems.length > 0) throw new InputError(problems)
   return values as InputValues<S>
 }

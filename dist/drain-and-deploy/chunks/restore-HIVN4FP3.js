@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-IDJWUK7F.js";import"./chunk-PDAVPTQ7.js";import"./chunk-VBTDN5FT.js";import"./chunk-LTFPYSF6.js";import"./chunk-FPDAYZCQ.js";import"./chunk-RZMMGA4K.js";import"./chunk-CLIPJIF5.js";import"./chunk-ELCVZHHK.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-US6JOK6V.js";import"./chunk-MWYBVEJ4.js";import"./chunk-UEE322KQ.js";import"./chunk-BKYSHJTL.js";import"./chunk-O2DKIGCT.js";import"./chunk-Y64R2CF2.js";import"./chunk-FLQU5JPU.js";import"./chunk-S4L4NAI3.js";import"./chunk-E6AEKKI3.js";import"./chunk-AEQQJHDG.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};
