@@ -2,7 +2,7 @@ import { afterAll, beforeAll, expect, it, jest } from '@jest/globals'
 import { ListTagsForResourceCommand, UntagResourceCommand } from '@aws-sdk/client-ecs'
 import { runAction, REPO_ROOT } from '@ecs-lockstep/action-runner'
 import { startEcsLocal, type EcsLocal } from '@ecs-lockstep/ecs-local'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -87,9 +87,10 @@ beforeAll(async () => {
   })
 })
 afterAll(async () => {
-  untagRegistryImages(local?.registryHost)
-  execFileSync('docker', ['rmi', '--force', 'lockstep-test/iam:1'], { stdio: 'ignore' })
+  const host = local?.registryHost
   await local?.stop()
+  untagRegistryImages(host)
+  spawnSync('docker', ['rmi', 'lockstep-test/iam:1'], { stdio: 'ignore' })
   rmSync(stateDir, { recursive: true, force: true })
 })
 
@@ -112,7 +113,10 @@ it('docs/iam-policy.json grants each action exactly what it calls', async () => 
   const image = pushed.outputs['image-uri'] as string
 
   const deploy = { ...base, 'container-name': 'fastapi', 'stable-for': '1s', timeout: '60s' }
-  expect((await run('drain-and-deploy', { ...deploy, image })).errors).toEqual([])
+  // drain-connections-for: the delay lowered for the drain and put back.
+  expect((await run('drain-and-deploy', { ...deploy, image, 'drain-connections-for': '1s' })).errors).toEqual(
+    [],
+  )
   expect((await run('verify-health', { ...base, 'stable-for': '1s' })).errors).toEqual([])
   const broken = await run('drain-and-deploy', { ...deploy, image: 'app:broken' })
   expect(broken.exitCode).toBe(1)
@@ -127,7 +131,7 @@ it('docs/iam-policy.json grants each action exactly what it calls', async () => 
       tagKeys: (tags.tags ?? []).map((t) => t.key as string),
     }),
   )
-  const back = await run('rollback', { ...base, 'stable-for': '1s' })
+  const back = await run('rollback', { ...base, 'stable-for': '1s', 'drain-connections-for': '1s' })
   expect(back.log).toContain('rolling back to the next-older ACTIVE revision')
   expect(back.errors).toEqual([])
   const failed = await run('rollback', {

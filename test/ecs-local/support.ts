@@ -24,7 +24,7 @@ import { startEcsLocal, type EcsLocal, type EcsLocalOptions } from '@ecs-lockste
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { untagRegistryImages } from '../support/images.ts'
+import { removeRegisteredImages, untagRegistryImages } from '../support/images.ts'
 
 export const CLUSTER = 'wwhd-cluster'
 export const NETWORK = {
@@ -75,6 +75,7 @@ export function useLocal(options: EcsLocalOptions): Harness {
     const host = holder.local?.registryHost
     await holder.local?.stop()
     untagRegistryImages(host)
+    removeRegisteredImages()
     rmSync(holder.stateDir, { recursive: true, force: true })
   })
   return holder

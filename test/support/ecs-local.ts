@@ -3,7 +3,7 @@ import { startEcsLocal, type EcsLocal } from '@ecs-lockstep/ecs-local'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { untagRegistryImages } from './images.ts'
+import { removeRegisteredImages, untagRegistryImages } from './images.ts'
 
 /**
  * Starts one ecs-local (with its registry) for the test file and stops it afterwards. Each file
@@ -19,6 +19,7 @@ export function useEcsLocal(): { readonly current: EcsLocal; readonly stateDir: 
     const host = holder.current?.registryHost
     await holder.current?.stop()
     untagRegistryImages(host)
+    removeRegisteredImages()
     rmSync(holder.stateDir, { recursive: true, force: true })
   })
   return holder

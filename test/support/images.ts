@@ -17,10 +17,20 @@ const images = new Set<string>()
 const jestAfterAll = (globalThis as { afterAll?: (fn: () => void) => void }).afterAll
 jestAfterAll?.(() => {
   for (const dir of contexts.splice(0)) rmSync(dir, { recursive: true, force: true })
-  // One at a time: rmi stops at the first image that is already gone.
-  for (const ref of images) spawnSync('docker', ['rmi', '--force', ref], { stdio: 'ignore' })
-  images.clear()
+  removeRegisteredImages()
 })
+
+/**
+ * Removes the images registered with removeAfterAll that no container uses any more. Without
+ * --force: forcing untags an image a task still runs and leaves it dangling. A file whose
+ * ecs-local still runs tasks calls this again after stopping it (its harness does).
+ */
+export function removeRegisteredImages(): void {
+  for (const ref of images) {
+    const gone = spawnSync('docker', ['image', 'inspect', ref], { stdio: 'ignore' }).status !== 0
+    if (gone || spawnSync('docker', ['rmi', ref], { stdio: 'ignore' }).status === 0) images.delete(ref)
+  }
+}
 
 /** Images the test file builds: removed after its last test (already gone is fine). */
 export function removeAfterAll(...refs: string[]): void {

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { removeSampleContext } from '../../examples/sample-backend/context.ts'
 import { pushSampleImages } from '../../examples/sample-backend/images.ts'
 import { createSampleStack, type Stack, type StackOptions } from '../../examples/sample-backend/stack.ts'
-import { untagRegistryImages } from './images.ts'
+import { removeRegisteredImages, untagRegistryImages } from './images.ts'
 
 export const CLUSTER = 'wwhd-cluster'
 export const JWT_SECRET = 'e2e-jwt-secret-value-not-for-production'
@@ -60,6 +60,7 @@ export function useSampleStack(options: Partial<StackOptions> & { service: strin
     const host = holder.local?.registryHost
     await holder.local?.stop()
     untagRegistryImages(host)
+    removeRegisteredImages()
     rmSync(stateDir, { recursive: true, force: true })
     removeSampleContext()
   })
