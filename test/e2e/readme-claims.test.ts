@@ -1,8 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand } from '@aws-sdk/client-ecs'
 import {
+  DeregisterTargetsCommand,
+  DescribeTargetGroupAttributesCommand,
   ElasticLoadBalancingV2Client,
   ModifyTargetGroupAttributesCommand,
+  RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { runAction, type RunOptions } from '@ecs-lockstep/action-runner'
 import { startEcsLocal, type EcsLocal } from '@ecs-lockstep/ecs-local'
@@ -57,12 +60,23 @@ const deploy = (inputs: Record<string, string>) =>
     ...inputs,
   })
 
-async function setDeregistrationDelay(seconds: number) {
-  const elb = new ElasticLoadBalancingV2Client({
+function elbClient() {
+  return new ElasticLoadBalancingV2Client({
     endpoint: local.endpoint,
     region: local.region,
     credentials: { accessKeyId: 'AKIACLAIMS', secretAccessKey: 'x' },
   })
+}
+
+async function deregistrationDelay(): Promise<string | undefined> {
+  const reply = await elbClient().send(
+    new DescribeTargetGroupAttributesCommand({ TargetGroupArn: stack.targetGroupArn }),
+  )
+  return reply.Attributes?.find((a) => a.Key === 'deregistration_delay.timeout_seconds')?.Value
+}
+
+async function setDeregistrationDelay(seconds: number) {
+  const elb = elbClient()
   await elb.send(
     new ModifyTargetGroupAttributesCommand({
       TargetGroupArn: stack.targetGroupArn,
@@ -140,5 +154,64 @@ describe('what the READMEs promise', () => {
     const running = (await service())?.taskDefinition
     expect(recorded.outputs['verified-task-definition']).toBe(running)
     expect((await service())?.tags?.find((t) => t.key === TAG_VERIFIED)?.value).toBe(running)
+  })
+
+  it('drain-and-deploy with drain-connections-for lowers the deregistration delay for the drain only and puts it back', async () => {
+    await setDeregistrationDelay(60)
+    const quick = await deploy({ image: 'wwhd-dev-backend:v5', 'drain-connections-for': '1s' })
+    expect(quick.errors).toEqual([])
+    expect(quick.log).toMatch(
+      /Lowered the deregistration delay of \S+ from 60s to 1s for the drain \(drain-connections-for\)/,
+    )
+    expect(quick.log).toMatch(/Put the deregistration delay of \S+ back to 60s\./)
+    expect(quick.log).toContain('Expected drain: up to ~11s (deregistration delay 1s + stop timeout 10s)')
+    expect(quick.warnings.filter((w) => w.startsWith('Draining will take'))).toEqual([])
+    // The 60 s delay is 3 s at this scale: lowered, the drain takes well under that.
+    expect(Number(quick.outputs['drain-seconds'])).toBeLessThan(3)
+    expect(await deregistrationDelay()).toBe('60')
+    expect(quick.state['lowered-deregistration-delays']).toBe('')
+  })
+
+  it('killed while the delay is lowered, its post step puts it back', async () => {
+    const again = await run(
+      'drain-and-deploy',
+      {
+        cluster: CLUSTER,
+        service: SERVICE,
+        'container-name': 'fastapi',
+        'stable-for': '1s',
+        image: 'wwhd-dev-backend:v7',
+        'drain-connections-for': '1s',
+      },
+      { killWhen: /Lowered the deregistration delay/ },
+    )
+    expect(again.signal).toBe('SIGKILL')
+    expect(again.post?.warnings.join('\n')).toContain(
+      'deregistration delay(s) still lowered; putting them back',
+    )
+    expect(again.post?.log).toMatch(/Put the deregistration delay of \S+ back to 60s\./)
+    expect(await deregistrationDelay()).toBe('60')
+  })
+
+  it('refuses drain-connections-for, before any change, when the target group serves anything else', async () => {
+    const elb = elbClient()
+    const foreign = { Id: '10.99.0.7', Port: 8000 }
+    await elb.send(new RegisterTargetsCommand({ TargetGroupArn: stack.targetGroupArn, Targets: [foreign] }))
+    const since = Date.now()
+    try {
+      const refused = await deploy({ image: 'wwhd-dev-backend:v8', 'drain-connections-for': '1s' })
+      expect(refused.exitCode).toBe(1)
+      expect(refused.errors[0]).toMatch(
+        /^Input 'drain-connections-for' "1s": target group \S+ also serves 1 target\(s\) that are not tasks of this service \(10\.99\.0\.7\): expected a target group only this service uses/,
+      )
+      expect(
+        local.calls.records.filter((r) => r.at >= since && /^(Register|Update|Modify)/.test(r.operation)),
+      ).toEqual([])
+      expect(await deregistrationDelay()).toBe('60')
+    } finally {
+      await elb.send(
+        new DeregisterTargetsCommand({ TargetGroupArn: stack.targetGroupArn, Targets: [foreign] }),
+      )
+    }
   })
 })

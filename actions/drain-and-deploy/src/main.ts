@@ -44,6 +44,9 @@ export async function run(): Promise<void> {
       singleWriter: given.singleWriter,
       waitFor: given.waitFor,
       stableForMs: given.stableFor,
+      ...(given.drainConnectionsFor !== undefined
+        ? { drainConnectionsForSeconds: Math.ceil(given.drainConnectionsFor / 1000) }
+        : {}),
       deadline: startedAt + given.timeout,
       ifDeploymentInProgress: given.ifDeploymentInProgress,
       purpose: 'deploy',

@@ -10,6 +10,7 @@ export const inputs = {
   'single-writer': oneOf(['auto', 'true', 'false'], { default: 'auto' }),
   'wait-for': oneOf(['healthy', 'running', 'none'], { default: 'healthy' }),
   'stable-for': duration({ default: '30s', min: 0, max: 3_600_000 }),
+  'drain-connections-for': duration({ min: 0, max: 3_600_000 }),
   timeout: duration({ default: '15m', min: 10_000, max: 6 * 3_600_000 }),
   reason: text({ maxLength: 1000 }),
   'aws-region': region(),

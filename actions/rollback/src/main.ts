@@ -40,6 +40,9 @@ export async function run(): Promise<void> {
       singleWriter: given.singleWriter,
       waitFor: given.waitFor,
       stableForMs: given.stableFor,
+      ...(given.drainConnectionsFor !== undefined
+        ? { drainConnectionsForSeconds: Math.ceil(given.drainConnectionsFor / 1000) }
+        : {}),
       deadline: startedAt + given.timeout,
       // The deployment in progress is usually the failing one being rolled back.
       ifDeploymentInProgress: 'proceed',

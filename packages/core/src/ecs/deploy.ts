@@ -6,6 +6,7 @@ import { cleanupBudget, createBudget, type Budget } from './budget.ts'
 import type { AwsClients } from './clients.ts'
 import { diagnose, firstCauseLine, reportDiagnosis } from './diagnose.ts'
 import { drainService, scaleToZero, type DrainResult } from './drain.ts'
+import { lowerDelays, restoreDelays } from './short-drain.ts'
 import { preflight, type DeployRequest, type Plan } from './plan.ts'
 import { clearRestorePoint, saveRestorePoint, type RestorePoint } from './restore-point.ts'
 import { manualRestoreHint, restoreService } from './restore.ts'
@@ -108,9 +109,18 @@ async function runAttempt(
   attempt: Attempt,
 ): Promise<void> {
   if (request.strategy === 'drain') {
-    attempt.drained = await ctx.phase('Drain', () =>
-      drainService(clients, request.ref, budget, { live: plan.live }),
-    )
+    attempt.drained = await ctx.phase('Drain', async () => {
+      const lowered =
+        request.drainConnectionsForSeconds !== undefined
+          ? await lowerDelays(clients, plan.shortDrain, request.drainConnectionsForSeconds, request.region)
+          : []
+      try {
+        return await drainService(clients, request.ref, budget, { live: plan.live })
+      } finally {
+        // Success, failure or cancel alike; a kill leaves it to the post step.
+        await restoreDelays(clients, lowered, request.region)
+      }
+    })
   }
   await tagService(clients, plan.service, { [TAG_PREVIOUS]: plan.previousArn })
   await ctx.phase('Start', async () => {

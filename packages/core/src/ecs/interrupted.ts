@@ -15,6 +15,9 @@ function postRestoreMs(point: RestorePoint): number {
  * a state it reported itself left no restore point.
  */
 export async function restoreAfterInterruption(ctx: ActionContext): Promise<void> {
+  // A deregistration delay lowered for the drain (drain-connections-for) goes back first.
+  const { restoreSavedDelays } = await import('./short-drain.ts')
+  await restoreSavedDelays()
   const point = readRestorePoint()
   if (!point) return
   const revision = point.taskDefinitionArn.split('/').pop()

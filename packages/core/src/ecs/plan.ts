@@ -10,6 +10,7 @@ import { waitFor } from '../wait.ts'
 import type { Budget } from './budget.ts'
 import type { AwsClients } from './clients.ts'
 import { liveServiceTasks } from './drain.ts'
+import { checkSoleUser } from './short-drain.ts'
 import { assertImagesExist } from './images.ts'
 import { targetGroupsOf } from './load-balancer.ts'
 import { tolerateTransient, type PollSettings } from './poll.ts'
@@ -66,6 +67,11 @@ export interface DeployRequest {
    */
   outputs: { previous?: string; next: string; deployment: string }
   poll?: PollSettings
+  /**
+   * drain-connections-for: lower the target groups' deregistration delay to this for the drain
+   * (only target groups this service alone uses), and put it back right after.
+   */
+  drainConnectionsForSeconds?: number
 }
 
 /** What the preflight found and decided: everything the run needs, checked before any change. */
@@ -81,6 +87,8 @@ export interface Plan {
   singleWriter: boolean
   /** How long a drain may take: the longest deregistration delay plus the stop timeout. */
   drainSeconds: number
+  /** Target groups whose deregistration delay the drain lowers (drain-connections-for), and their delay now. */
+  shortDrain: { arn: string; delay: number }[]
 }
 
 const SLOW_DRAIN_SECONDS = 60
@@ -155,6 +163,16 @@ export async function preflight(
     )
   }
   service = await waitForOtherDeployment(clients, request, service, budget)
+  // Checked before anything is registered: a refusal leaves AWS as it was.
+  const shortDrain =
+    request.drainConnectionsForSeconds !== undefined && request.strategy === 'drain'
+      ? await checkSoleUser(
+          clients,
+          targetGroupsOf(service),
+          await liveServiceTasks(clients, request.ref),
+          request.drainConnectionsForSeconds,
+        )
+      : []
   const previousArn = service.taskDefinition as string
   const previousCount = service.desiredCount ?? 0
 
@@ -208,7 +226,13 @@ export async function preflight(
   const newArn = definition.taskDefinitionArn as string
 
   const live = await liveServiceTasks(clients, request.ref)
-  const drain = await expectedDrainSeconds(clients, service, definition)
+  const measured = await expectedDrainSeconds(clients, service, definition)
+  // With drain-connections-for the slowest lowered group waits only that long.
+  const lowered = request.drainConnectionsForSeconds
+  const drain =
+    lowered !== undefined && shortDrain.some((g) => g.arn === measured.targetGroup)
+      ? { ...measured, delay: lowered, total: lowered + (measured.total - measured.delay) }
+      : measured
   const lines = [
     `Service:        ${request.ref.service} in cluster ${request.ref.cluster}`,
     `Current:        ${shortRevision(previousArn)} at ${previousCount} task(s); alive: ${live.map((t) => `${taskId(t.taskArn)} (${t.lastStatus})`).join(', ') || 'none'}`,
@@ -222,7 +246,7 @@ export async function preflight(
   if (singleWriter && request.strategy === 'drain' && drain.targetGroup && drain.total > SLOW_DRAIN_SECONDS) {
     log.warning(
       `Draining will take up to ${drain.total}s: target group ${drain.targetGroup} keeps each stopped task DEACTIVATING for its deregistration delay (${drain.delay}s) before ECS sends SIGTERM. ` +
-        `A single-task service serves nothing during that time anyway; lower deregistration_delay.timeout_seconds (e.g. aws elbv2 modify-target-group-attributes --target-group-arn ${drain.targetGroup} --attributes Key=deregistration_delay.timeout_seconds,Value=5).`,
+        `A single-task service serves nothing during that time anyway; set drain-connections-for (e.g. 5s) to lower it for the drain only, or lower deregistration_delay.timeout_seconds for good (e.g. aws elbv2 modify-target-group-attributes --target-group-arn ${drain.targetGroup} --attributes Key=deregistration_delay.timeout_seconds,Value=5).`,
     )
   }
   if (singleWriter) warnAboutEcsOverlaps(request.ref, service)
@@ -242,6 +266,7 @@ export async function preflight(
     live,
     singleWriter,
     drainSeconds: drain.total,
+    shortDrain,
   }
 }
 

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c}from"./chunk-R3EA6YIZ.js";import"./chunk-PDAVPTQ7.js";import"./chunk-LTFPYSF6.js";import"./chunk-FPDAYZCQ.js";import"./chunk-ELCVZHHK.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};

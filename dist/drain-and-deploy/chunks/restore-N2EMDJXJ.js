@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-R4ZTBVKZ.js";import"./chunk-PDAVPTQ7.js";import"./chunk-MJRFTFLI.js";import"./chunk-LTFPYSF6.js";import"./chunk-FPDAYZCQ.js";import"./chunk-YZS3GHSW.js";import"./chunk-KROFOCKV.js";import"./chunk-ELCVZHHK.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{h as a,i as b,j as c,k as d}from"./chunk-MJRFTFLI.js";import"./chunk-LTFPYSF6.js";import"./chunk-FPDAYZCQ.js";import"./chunk-KROFOCKV.js";import"./chunk-ELCVZHHK.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{c as describeState,b as readServiceState,a as revisionOf,d as stateNow};

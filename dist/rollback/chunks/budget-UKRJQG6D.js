@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c}from"./chunk-ED6QSKI2.js";import"./chunk-MWYBVEJ4.js";import"./chunk-BKYSHJTL.js";import"./chunk-Y64R2CF2.js";import"./chunk-FLQU5JPU.js";import"./chunk-AEQQJHDG.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};

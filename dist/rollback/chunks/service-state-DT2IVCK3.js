@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c,d}from"./chunk-JTHO3LHS.js";import"./chunk-BKYSHJTL.js";import"./chunk-2BXAKM5L.js";import"./chunk-Y64R2CF2.js";import"./chunk-FLQU5JPU.js";import"./chunk-BKQYPNM2.js";import"./chunk-AEQQJHDG.js";import"./chunk-I7Q6UDEJ.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{c as describeState,b as readServiceState,a as revisionOf,d as stateNow};
