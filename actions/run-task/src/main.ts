@@ -36,13 +36,9 @@ export async function run(): Promise<void> {
     ])
     const region = resolveRegion(given.awsRegion)
     // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
-    const { ECSClient } = await import('@aws-sdk/client-ecs')
-    const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs')
-    const { clientConfig } = await import('@ecs-lockstep/core/aws/clients')
     const oneOff = await import('@ecs-lockstep/core/ecs/one-off')
     const { createBudget } = await import('@ecs-lockstep/core/ecs/budget')
-    const config = clientConfig(region)
-    const clients = { ecs: new ECSClient(config), logs: new CloudWatchLogsClient(config), region }
+    const clients = oneOff.createOneOffClients(region)
     const deadline = startedAt + given.timeout
     const request = {
       cluster: given.cluster,

@@ -18,13 +18,9 @@ export async function stopAfterInterruption(ctx: ActionContext): Promise<void> {
   const point = JSON.parse(saved) as { cluster: string; region: string; taskArn: string }
   const id = point.taskArn.split('/').pop()
   log.warning(`The main step ended before task ${id} had stopped; stopping it now and waiting until it has.`)
-  const { ECSClient } = await import('@aws-sdk/client-ecs')
-  const { CloudWatchLogsClient } = await import('@aws-sdk/client-cloudwatch-logs')
-  const { clientConfig } = await import('../aws/clients.ts')
   const { createBudget } = await import('./budget.ts')
-  const { stopAndConfirm } = await import('./one-off.ts')
-  const config = clientConfig(point.region)
-  const clients = { ecs: new ECSClient(config), logs: new CloudWatchLogsClient(config), region: point.region }
+  const { createOneOffClients, stopAndConfirm } = await import('./one-off.ts')
+  const clients = createOneOffClients(point.region)
   const budget = createBudget(Date.now() + POST_STOP_MS, ctx.signal)
   const { stopped, line } = await stopAndConfirm(
     clients,

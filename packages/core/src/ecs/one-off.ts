@@ -1,14 +1,13 @@
 import * as core from '@actions/core'
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import {
   DescribeServicesCommand,
+  ECSClient,
   DescribeTaskDefinitionCommand,
-  DescribeTasksCommand,
-  ListTasksCommand,
   RunTaskCommand,
   StopTaskCommand,
   type CapacityProviderStrategyItem,
   type ContainerOverride,
-  type DesiredStatus,
   type LaunchType,
   type NetworkConfiguration,
   type Service,
@@ -18,17 +17,25 @@ import {
 import * as log from '../log.ts'
 import { ActionError, errorMessage } from '../errors.ts'
 import { inputError } from '../inputs.ts'
+import { clientConfig } from '../aws/clients.ts'
 import { aws, awsErrorName } from '../aws/errors.ts'
 import { waitFor } from '../wait.ts'
 import type { AwsClients } from './clients.ts'
 import { containerLog, LOG_LINES } from './diagnose.ts'
 import { tolerateTransient } from './poll.ts'
-import { createBudget, type Budget } from './budget.ts'
+import { cleanupBudget, type Budget } from './budget.ts'
 import { describeService } from './service.ts'
-import { describeStoppedTask, describeTasks, taskId } from './tasks.ts'
+import { shortRevision } from './task-definition.ts'
+import { describeStoppedTask, describeTasks, isStopped, listClusterTasks, taskId } from './tasks.ts'
 
 /** What a one-off task needs: ECS, and Logs for the containers' log tails. */
 export type OneOffClients = Pick<AwsClients, 'ecs' | 'logs' | 'region'>
+
+/** Only these two: run-task's bundle carries no ECR, STS or ELB client. */
+export function createOneOffClients(region: string): OneOffClients {
+  const config = clientConfig(region)
+  return { ecs: new ECSClient(config), logs: new CloudWatchLogsClient(config), region }
+}
 
 /** GITHUB_STATE key: the task the main step started and had not yet seen STOPPED. */
 export const ONE_OFF_STATE = 'one-off-task'
@@ -72,10 +79,6 @@ export interface OneOffResult {
   exitCode: number | undefined
   /** Why the task counts as failed; empty when every essential container exited 0. */
   failures: string[]
-}
-
-function revision(arn: string | undefined): string {
-  return arn?.split('/').pop() ?? '?'
 }
 
 function efsFileSystems(definition: TaskDefinition): string[] {
@@ -122,7 +125,7 @@ export async function planOneOff(clients: OneOffClients, request: OneOffRequest)
       throw inputError(
         'container-overrides',
         override.name ?? '',
-        `${revision(definition.taskDefinitionArn)} has no container of that name: expected one of ${containers.join(', ')}`,
+        `${shortRevision(definition.taskDefinitionArn)} has no container of that name: expected one of ${containers.join(', ')}`,
       )
   }
   const service = request.service
@@ -149,7 +152,7 @@ export async function planOneOff(clients: OneOffClients, request: OneOffRequest)
     throw inputError(
       'network-configuration',
       '',
-      `${revision(definition.taskDefinitionArn)} uses awsvpc networking, which needs subnets: give network-configuration, or service to copy it from`,
+      `${shortRevision(definition.taskDefinitionArn)} uses awsvpc networking, which needs subnets: give network-configuration, or service to copy it from`,
     )
 
   const fileSystems = efsFileSystems(definition)
@@ -159,27 +162,9 @@ export async function planOneOff(clients: OneOffClients, request: OneOffRequest)
     throw inputError(
       'require-drained',
       'true',
-      `${revision(definition.taskDefinitionArn)} mounts no EFS volume and no service is given: nothing to check it against (set service)`,
+      `${shortRevision(definition.taskDefinitionArn)} mounts no EFS volume and no service is given: nothing to check it against (set service)`,
     )
   return { definition, service, launch, fileSystems, requireDrained }
-}
-
-/** Every task of the cluster with the given desired status, across pages. */
-async function listClusterTasks(
-  clients: OneOffClients,
-  cluster: string,
-  desiredStatus: DesiredStatus,
-): Promise<string[]> {
-  const arns: string[] = []
-  let nextToken: string | undefined
-  do {
-    const page = await aws(`listing the ${desiredStatus} tasks of cluster ${cluster}`, () =>
-      clients.ecs.send(new ListTasksCommand({ cluster, desiredStatus, nextToken })),
-    )
-    arns.push(...(page.taskArns ?? []))
-    nextToken = page.nextToken
-  } while (nextToken)
-  return arns
 }
 
 /**
@@ -193,12 +178,9 @@ export async function findHolders(
   plan: Pick<OneOffPlan, 'service' | 'fileSystems'>,
   except?: string,
 ): Promise<Holder[]> {
-  const lists = await Promise.all(
-    (['RUNNING', 'STOPPED'] as const).map((status) => listClusterTasks(clients, cluster, status)),
-  )
-  const arns = [...new Set(lists.flat())].filter((arn) => arn !== except)
+  const arns = (await listClusterTasks(clients, cluster)).filter((arn) => arn !== except)
   if (arns.length === 0) return []
-  const alive = (await describeTasks(clients, cluster, arns)).filter((t) => t.lastStatus !== 'STOPPED')
+  const alive = (await describeTasks(clients, cluster, arns)).filter((t) => !isStopped(t))
   const volumes = new Map<string, string[]>()
   const holders: Holder[] = []
   for (const task of alive) {
@@ -209,7 +191,7 @@ export async function findHolders(
     if (plan.fileSystems.length === 0) continue
     const arn = task.taskDefinitionArn as string
     if (!volumes.has(arn)) {
-      const reply = await aws(`describing task definition ${revision(arn)}`, () =>
+      const reply = await aws(`describing task definition ${shortRevision(arn)}`, () =>
         clients.ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn })),
       )
       volumes.set(arn, reply.taskDefinition ? efsFileSystems(reply.taskDefinition) : [])
@@ -222,7 +204,7 @@ export async function findHolders(
 
 export function describeHolder({ task, why }: Holder): string {
   const stopping = task.desiredStatus === 'STOPPED' ? ', stopping' : ''
-  return `task ${taskId(task.taskArn)} (${revision(task.taskDefinitionArn)}, ${task.lastStatus}${stopping}): ${why}`
+  return `task ${taskId(task.taskArn)} (${shortRevision(task.taskDefinitionArn)}, ${task.lastStatus}${stopping}): ${why}`
 }
 
 /** The refusal when the volumes are not free: what holds them, and how to free them the lock-safe way. */
@@ -231,7 +213,7 @@ export function holdersError(holders: Holder[], plan: OneOffPlan): ActionError {
   if (holders.length > 10) lines.push(`- and ${holders.length - 10} more`)
   const service = plan.service?.serviceName
   return new ActionError(
-    `Refusing to start ${revision(plan.definition.taskDefinitionArn)}: ${holders.length} task(s) that share its volumes are not STOPPED, and two tasks must never hold a single-writer volume at once. Nothing was started.\n${lines.join('\n')}`,
+    `Refusing to start ${shortRevision(plan.definition.taskDefinitionArn)}: ${holders.length} task(s) that share its volumes are not STOPPED, and two tasks must never hold a single-writer volume at once. Nothing was started.\n${lines.join('\n')}`,
     {
       hint: service
         ? `Stop the service first and wait until its tasks are STOPPED: run ecs-lockstep's drain-and-deploy with desired-count: 0 on ${service} before this step (backend-operations.yml does). Set require-drained: false only if the task never opens those files.`
@@ -246,7 +228,7 @@ export async function startOneOff(
   request: OneOffRequest,
   plan: OneOffPlan,
 ): Promise<Task> {
-  const reply = await aws(`starting a task of ${revision(plan.definition.taskDefinitionArn)}`, () =>
+  const reply = await aws(`starting a task of ${shortRevision(plan.definition.taskDefinitionArn)}`, () =>
     clients.ecs.send(
       new RunTaskCommand({
         cluster: request.cluster,
@@ -274,10 +256,7 @@ export async function startOneOff(
 }
 
 async function describeOne(clients: OneOffClients, cluster: string, arn: string): Promise<Task | undefined> {
-  const reply = await aws(`describing task ${taskId(arn)}`, () =>
-    clients.ecs.send(new DescribeTasksCommand({ cluster, tasks: [arn] })),
-  )
-  return reply.tasks?.[0]
+  return (await describeTasks(clients, cluster, [arn]))[0]
 }
 
 /**
@@ -308,7 +287,7 @@ export async function waitUntilStopped(
       ])
       if (!task) throw new ActionError(`ECS no longer knows task ${taskId(arn)} (expired from its records).`)
       budget.tracker.observe([task])
-      if (task.lastStatus === 'STOPPED') return { done: true, value: task }
+      if (isStopped(task)) return { done: true, value: task }
       const started = (service?.runningCount ?? 0) + (service?.pendingCount ?? 0)
       if (watch && started > 0)
         throw new ServiceStartedError(watch.service, started, service?.desiredCount ?? 0)
@@ -411,8 +390,7 @@ export async function stopAndConfirm(
   from: Budget,
 ): Promise<{ stopped: boolean; line: string }> {
   await stopOneOff(clients, cluster, arn, reason)
-  const budget = createBudget(until, new AbortController().signal, from.poll)
-  budget.tracker = from.tracker
+  const budget = cleanupBudget(from, () => until)
   try {
     const task = await waitUntilStopped(clients, cluster, arn, budget)
     return { stopped: true, line: `${describeStoppedTask(task)} (read back from ECS)` }

@@ -164,13 +164,16 @@ export async function preflight(
   }
   service = await waitForOtherDeployment(clients, request, service, budget)
   // Checked before anything is registered: a refusal leaves AWS as it was.
+  const shortening = request.drainConnectionsForSeconds !== undefined && request.strategy === 'drain'
+  // Listed here when the check needs them, and not listed again below.
+  const listedEarly = shortening ? await liveServiceTasks(clients, request.ref) : undefined
   const shortDrain =
-    request.drainConnectionsForSeconds !== undefined && request.strategy === 'drain'
+    shortening && listedEarly
       ? await checkSoleUser(
           clients,
           targetGroupsOf(service),
-          await liveServiceTasks(clients, request.ref),
-          request.drainConnectionsForSeconds,
+          listedEarly,
+          request.drainConnectionsForSeconds as number,
         )
       : []
   const previousArn = service.taskDefinition as string
@@ -225,7 +228,7 @@ export async function preflight(
   const definition = await registerTaskDefinition(clients, rendered)
   const newArn = definition.taskDefinitionArn as string
 
-  const live = await liveServiceTasks(clients, request.ref)
+  const live = listedEarly ?? (await liveServiceTasks(clients, request.ref))
   const measured = await expectedDrainSeconds(clients, service, definition)
   // With drain-connections-for the slowest lowered group waits only that long.
   const lowered = request.drainConnectionsForSeconds

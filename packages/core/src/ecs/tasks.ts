@@ -8,22 +8,28 @@ export function taskId(arn: string | undefined): string {
   return arn?.split('/').pop() ?? '?'
 }
 
-/** Every task ARN of the service with the given desired status, across pages. */
+/**
+ * Every task ARN with the given desired status, across pages: of the service, of the tasks a
+ * deployment started (ECS refuses serviceName together with startedBy), or of the whole cluster.
+ */
 async function listTasks(
   clients: EcsAccess,
-  ref: ServiceRef,
+  scope: { cluster: string; service?: string; startedBy?: string },
   desiredStatus: DesiredStatus,
-  extra: { startedBy?: string } = {},
 ): Promise<string[]> {
   const arns: string[] = []
   let nextToken: string | undefined
+  const of = scope.service ?? `cluster ${scope.cluster}`
   do {
-    const page = await aws(`listing ${desiredStatus} tasks of ${ref.service}`, () =>
+    const page = await aws(`listing ${desiredStatus} tasks of ${of}`, () =>
       clients.ecs.send(
         new ListTasksCommand({
-          cluster: ref.cluster,
-          // ECS refuses serviceName together with startedBy.
-          ...(extra.startedBy ? { startedBy: extra.startedBy } : { serviceName: ref.service }),
+          cluster: scope.cluster,
+          ...(scope.startedBy
+            ? { startedBy: scope.startedBy }
+            : scope.service
+              ? { serviceName: scope.service }
+              : {}),
           desiredStatus,
           nextToken,
         }),
@@ -35,6 +41,16 @@ async function listTasks(
   return arns
 }
 
+/** ARNs of every task of the cluster, whatever service or none, with these desired statuses. */
+export async function listClusterTasks(
+  clients: EcsAccess,
+  cluster: string,
+  statuses: DesiredStatus[] = ['RUNNING', 'STOPPED'],
+): Promise<string[]> {
+  const lists = await Promise.all(statuses.map((status) => listTasks(clients, { cluster }, status)))
+  return [...new Set(lists.flat())]
+}
+
 /**
  * ARNs of the service's tasks. A task being stopped has desiredStatus STOPPED and vanishes from the
  * default (RUNNING) listing while its containers may still hold the volume, so a drain lists both.
@@ -44,7 +60,9 @@ export async function listServiceTasks(
   ref: ServiceRef,
   statuses: DesiredStatus[] = ['RUNNING'],
 ): Promise<string[]> {
-  const lists = await Promise.all(statuses.map((status) => listTasks(clients, ref, status)))
+  const lists = await Promise.all(
+    statuses.map((status) => listTasks(clients, { cluster: ref.cluster, service: ref.service }, status)),
+  )
   return [...new Set(lists.flat())]
 }
 
@@ -54,7 +72,7 @@ export async function listDeploymentTasks(
   deploymentId: string,
   desiredStatus: DesiredStatus,
 ): Promise<string[]> {
-  return listTasks(clients, ref, desiredStatus, { startedBy: deploymentId })
+  return listTasks(clients, { cluster: ref.cluster, startedBy: deploymentId }, desiredStatus)
 }
 
 export async function describeTasks(clients: EcsAccess, cluster: string, arns: string[]): Promise<Task[]> {

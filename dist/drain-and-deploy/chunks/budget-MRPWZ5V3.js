@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c}from"./chunk-WF3WJIPP.js";import"./chunk-PGPWF5GJ.js";import"./chunk-Z72I2AHZ.js";import"./chunk-H76W5COU.js";import"./chunk-ELCVZHHK.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};

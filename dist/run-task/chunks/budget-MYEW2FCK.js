@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{g as a,h as b,i as c}from"./chunk-2ZWFFHXH.js";import"./chunk-NSKEPBPG.js";import"./chunk-DX7N4UQL.js";import"./chunk-AEQQJHDG.js";import"./chunk-ZM7JO64K.js";import"./chunk-JJAJLQHC.js";import"./chunk-4EMMBCPV.js";import"./chunk-YZDHYZ2W.js";import"./chunk-7I46DMEZ.js";import"./chunk-DOMEHPRD.js";import"./chunk-U664ODUY.js";import"./chunk-VPOH7MGH.js";import"./chunk-3BYHCKPE.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};
