@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { runAction, type RunOptions } from '@ecs-lockstep/action-runner'
 import { startEcsLocal, type EcsLocal } from '@ecs-lockstep/ecs-local'
+import { keepLongPollOpen } from '../support/load-balancer.ts'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -39,6 +40,8 @@ beforeAll(async () => {
     // AWS's seconds (health check intervals, deregistration delay, stop timeout) at a fifth.
     timings: { awsSecondsScale: 0.2 },
     simulated: {
+      // A client's long poll (below) keeps each draining target busy for its whole delay.
+      holdPath: '/stream',
       defaultBehaviour: { takesLock: true, startMs: 200 },
       images: {
         slow: { startMs: 3000, takesLock: true },
@@ -59,6 +62,7 @@ beforeAll(async () => {
   })
 })
 afterAll(async () => {
+  stopLongPoll?.()
   await local?.stop()
   rmSync(stateDir, { recursive: true, force: true })
 })
@@ -87,7 +91,15 @@ function overlapsSince(since: number) {
 const acrossRevisions = (since: number) =>
   overlapsSince(since).filter((o) => new Set(o.tasks.map((t) => t.taskDefinitionArn)).size > 1)
 
+let stopLongPoll: (() => void) | undefined
+
+/**
+ * A delay above the stack's 5 s also brings a client whose long poll stays open through the
+ * load balancer, so that the drains really last that long (ELB ends an idle target's at once).
+ */
 async function setDeregistrationDelay(seconds: number) {
+  stopLongPoll?.()
+  stopLongPoll = seconds > 5 ? keepLongPollOpen(`${stack.url}/stream`) : undefined
   const elb = new ElasticLoadBalancingV2Client({
     endpoint: local.endpoint,
     region: local.region,
@@ -280,14 +292,15 @@ describe('the promise under failure (the findings of the fault campaign, one sce
 
   it('finding 1b: when the new task drains longer than the runner allows, the post step finishes the restore', async () => {
     const before = await healthyRevision()
-    await setDeregistrationDelay(60) // 12 s: longer than SIGINT → SIGKILL
+    // Every task takes 12 s to let go after it is told to stop: longer than SIGINT → SIGKILL.
+    local.faults.set({ slowStopSeconds: 12 })
     const since = Date.now()
     const deploy = await run(
       'drain-and-deploy',
       { ...deployInputs, image: 'wwhd-dev-backend:v7', 'stable-for': '30s' },
       { cancelWhen: /watching that it stays so/ },
     )
-    await setDeregistrationDelay(5)
+    local.faults.set({})
     expect(deploy.errors[0]).toMatch(
       /^Cancelled while waiting for the new deployment\. Every task must be STOPPED before .* post step finishes the drain/s,
     )

@@ -6,6 +6,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { SEED_CHECKS, waitForSteadyService } from '../../examples/sample-backend/stack.ts'
 import { CLUSTER, useSampleStack } from '../support/sample-stack.ts'
+import { keepLongPollOpen } from '../support/load-balancer.ts'
 
 // Real containers, real drains: each test deploys at least once.
 jest.setTimeout(300_000)
@@ -169,6 +170,8 @@ describe('drain-and-deploy, verify-health and rollback on ecs-local (Docker runt
         }),
       )
     await setDelay(30)
+    // A client's event stream keeps the target draining for the whole delay (an idle one would not).
+    const stopStream = keepLongPollOpen(`${env.stack.url}/api/v1/events`)
     const before = await service()
     const [oldTask] = await runningTasks()
     const deploy = await env.run(
@@ -176,6 +179,7 @@ describe('drain-and-deploy, verify-health and rollback on ecs-local (Docker runt
       { ...deployInputs, image: env.images.v2 },
       { cancelWhen: /waiting for 1 task\(s\) to reach STOPPED/ },
     )
+    stopStream()
     await setDelay(5)
     // The drain outlasts the runner's 10 s before its SIGKILL: nothing is started beside the
     // draining task; the post step finishes the drain and the restore.

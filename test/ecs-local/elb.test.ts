@@ -15,6 +15,7 @@ import {
   createBalancer,
   describeService,
   describeTasks,
+  holdConnection,
   messages,
   registerTaskDefinition,
   targetStates,
@@ -27,7 +28,7 @@ import {
 const h = useLocal({
   runtime: 'simulated',
   timings: { ...ZERO_TIMINGS, awsSecondsScale: 0.01 },
-  simulated: { images: { 'sick:': { healthy: false } } },
+  simulated: { images: { 'sick:': { healthy: false } }, holdPath: '/stream' },
 })
 
 const servers: Server[] = []
@@ -44,9 +45,36 @@ async function answering(status: number): Promise<number> {
   return (server.address() as AddressInfo).port
 }
 
-async function get(url: string): Promise<{ status: number; body: string }> {
+async function get(url: string): Promise<{ status: number; body: string; routing: string | null }> {
   const response = await fetch(url, { signal: AbortSignal.timeout(5000) })
-  return { status: response.status, body: await response.text() }
+  return {
+    status: response.status,
+    body: await response.text(),
+    routing: response.headers.get('x-ecs-local-routing'),
+  }
+}
+
+/** How long the service's one task spends in DEACTIVATING after a scale-down to 0, in ms. */
+async function deactivatingMs(service: string): Promise<number> {
+  const { ecs } = h.clients
+  const [arn] = await tasksOf(ecs, service)
+  await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service, desiredCount: 0 }))
+  const history = await until(
+    async () => {
+      const timeline = h.local.report().timelines.find((t) => t.taskArn === arn)
+      return timeline?.lastStatus === 'STOPPED' && timeline.history
+    },
+    { timeoutMs: 40_000, what: `the task of ${service} to stop` },
+  )
+  const at = (status: string) => Date.parse(history.find((e) => e.status === status)?.at ?? '')
+  return at('STOPPING') - at('DEACTIVATING')
+}
+
+async function runningBehind(name: string, deregistrationDelaySeconds: number) {
+  const lb = await createBalancer(h.clients.elb, name, { deregistrationDelaySeconds })
+  await serviceBehind(name, 'app:1', lb.targetGroupArn)
+  await until(async () => (await targetStates(h.clients.elb, lb.targetGroupArn))[0]?.state === 'healthy')
+  return lb
 }
 
 async function serviceBehind(name: string, image: string, targetGroupArn: string): Promise<string> {
@@ -122,6 +150,43 @@ describe('Elastic Load Balancing (simulated tasks, real HTTP)', () => {
     })
   })
 
+  // 3,000 s at this scale is 30 s: a drain that waited for the delay would outlast each bound below.
+  it('completes a deregistration at once when the target has no connection left, as the ELB guide says', async () => {
+    const lb = await runningBehind('idle', 3000)
+    expect(await deactivatingMs('idle')).toBeLessThan(1000)
+    expect((await targetStates(h.clients.elb, lb.targetGroupArn)).length).toBe(0)
+  })
+
+  it('keeps a target draining while a request is in flight, and completes it when that connection closes', async () => {
+    const lb = await runningBehind('inflight', 3000)
+    const drop = await holdConnection(`${lb.url}/stream`)
+    const measured = deactivatingMs('inflight')
+    await until(async () => (await targetStates(h.clients.elb, lb.targetGroupArn))[0]?.state === 'draining')
+    await new Promise((resolve) => setTimeout(resolve, 1500))
+    expect((await targetStates(h.clients.elb, lb.targetGroupArn))[0]?.state).toBe('draining')
+    drop()
+    const ms = await measured
+    expect(ms).toBeGreaterThanOrEqual(1500)
+    expect(ms).toBeLessThan(10_000)
+  })
+
+  it("counts the proxy's idle keep-alive connection to the target until it is closed (4 s idle)", async () => {
+    const lb = await runningBehind('keepalive', 3000)
+    expect((await get(`${lb.url}/api`)).status).toBe(200)
+    const ms = await deactivatingMs('keepalive')
+    expect(ms).toBeGreaterThan(1000)
+    expect(ms).toBeLessThan(8000)
+  })
+
+  it('ends the deregistration delay by closing the connections still open', async () => {
+    const lb = await runningBehind('delayed', 100)
+    const drop = await holdConnection(`${lb.url}/stream`)
+    const ms = await deactivatingMs('delayed')
+    drop()
+    expect(ms).toBeGreaterThanOrEqual(900)
+    expect(ms).toBeLessThan(5000)
+  })
+
   it('routes only to healthy targets, answers 503 with none, and fails open when every target is unhealthy', async () => {
     const { elb } = h.clients
     const lb = await createBalancer(elb, 'manual')
@@ -141,8 +206,14 @@ describe('Elastic Load Balancing (simulated tasks, real HTTP)', () => {
     expect(described.TargetHealthDescriptions?.[0]?.TargetHealth?.Description).toBe(
       'Health checks failed with these codes: [500]',
     )
-    // Fail open, like an ALB: only unhealthy targets, so they get the traffic.
-    expect(await get(lb.url)).toEqual({ status: 500, body: 'answered 500' })
+    // Fail open, like an ALB: only unhealthy targets, so they get the traffic, marked as such.
+    expect(await get(lb.url)).toEqual({ status: 500, body: 'answered 500', routing: 'fail-open' })
+    expect(await get(lb.url)).toMatchObject({ routing: 'fail-open' })
+    const listenerArn = (
+      await elb.send(new DescribeListenersCommand({ LoadBalancerArn: lb.loadBalancerArn }))
+    ).Listeners?.[0]?.ListenerArn
+    const periods = () => h.local.report().failOpen.filter((p) => p.listenerArn === listenerArn)
+    expect(periods()).toEqual([{ listenerArn, from: expect.any(String), to: expect.any(String), answers: 2 }])
 
     const good = await answering(200)
     await elb.send(
@@ -152,7 +223,9 @@ describe('Elastic Load Balancing (simulated tasks, real HTTP)', () => {
       }),
     )
     await until(async () => (await targetStates(elb, lb.targetGroupArn)).some((t) => t.state === 'healthy'))
-    for (let i = 0; i < 6; i += 1) expect(await get(lb.url)).toEqual({ status: 200, body: 'answered 200' })
+    for (let i = 0; i < 6; i += 1)
+      expect(await get(lb.url)).toEqual({ status: 200, body: 'answered 200', routing: null })
+    expect(periods()).toHaveLength(1)
 
     const empty = await createBalancer(elb, 'empty')
     expect((await get(empty.url)).status).toBe(503)

@@ -18,6 +18,7 @@ import {
   registerTaskDefinition,
   tasksOf,
   until,
+  holdConnection,
   useLocal,
 } from './support.ts'
 
@@ -35,6 +36,7 @@ const h = useLocal({
     awsSecondsScale: 0.002,
   },
   simulated: {
+    holdPath: '/stream',
     images: {
       'app:slow-stop': { stopMs: 200 },
       'cleanup:': { runMs: 50, logs: ['cleanup: emptied /data and /database'] },
@@ -122,6 +124,8 @@ describe('task lifecycle (simulated runtime)', () => {
       const service = await describeService(ecs, 'drain')
       return service.deployments?.[0]?.rolloutState === 'COMPLETED' && (await tasksOf(ecs, 'drain'))
     })
+    // A request in flight keeps the target draining for the whole delay (an idle one would not).
+    const drop = await holdConnection(`${lb.url}/stream`)
     await ecs.send(new UpdateServiceCommand({ cluster: CLUSTER, service: 'drain', desiredCount: 0 }))
 
     const seen = new Set<string>()
@@ -147,6 +151,7 @@ describe('task lifecycle (simulated runtime)', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
+    drop()
     expect(seen).toContain('STOPPED/DEACTIVATING')
     expect(seen).toContain('STOPPED/STOPPING')
     expect(seen).not.toContain('RUNNING/DEACTIVATING')

@@ -1,3 +1,4 @@
+export { holdConnection } from '../support/load-balancer.ts'
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs'
 import {
   CreateClusterCommand,

@@ -195,6 +195,8 @@ const routes: Record<string, Record<string, (request: IncomingMessage) => Promis
   '/api/v1/auth/token': { POST: token },
   '/api/v1/me': { GET: me },
   '/api/v1/rag/query': { POST: ragQuery },
+  // A long-lived connection (server-sent events): it keeps a draining target busy, as live clients do.
+  '/api/v1/events': { GET: () => ({ status: 200, body: { event: 'connected', version }, stream: true }) },
 }
 
 const server = serve(

@@ -6,6 +6,11 @@ export interface Reply {
   /** Objects are sent as JSON, strings as text/plain. */
   body: unknown
   headers?: Record<string, string>
+  /**
+   * A server-sent event stream: `body` is sent as the first event and the response stays open
+   * (a heartbeat every 15 s) until the client or the server goes away, as a live client's does.
+   */
+  stream?: boolean
 }
 
 export type Route = (request: IncomingMessage, url: URL) => Promise<Reply> | Reply
@@ -51,6 +56,13 @@ export async function readFields(request: IncomingMessage): Promise<Record<strin
 }
 
 function send(response: ServerResponse, reply: Reply): void {
+  if (reply.stream) {
+    response.writeHead(reply.status, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' })
+    response.write(`data: ${JSON.stringify(reply.body)}\n\n`)
+    const heartbeat = setInterval(() => response.write(': heartbeat\n\n'), 15_000)
+    response.on('close', () => clearInterval(heartbeat))
+    return
+  }
   const text = typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body)
   const type = typeof reply.body === 'string' ? 'text/plain; charset=utf-8' : 'application/json'
   response.writeHead(reply.status, {

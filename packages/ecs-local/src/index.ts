@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { CallLog } from './calls.ts'
 import { Scheduler } from './ecs/scheduler.ts'
 import { initialEcsState, type EcsState, type TaskStatus } from './ecs/state.ts'
-import { LoadBalancing } from './elb/balancer.ts'
+import { LoadBalancing, type FailOpenPeriod } from './elb/balancer.ts'
 import { initialElbState, type ElbState, type TargetAddress } from './elb/state.ts'
 import { Faults, type FaultConfig } from './faults.ts'
 import { initialLogsState, LogStore, type LogsState } from './logs/store.ts'
@@ -36,6 +36,7 @@ export { DEFAULT_TIMINGS, ZERO_TIMINGS, type Timings } from './timings.ts'
 export type { FaultConfig } from './faults.ts'
 export type { SimulatedImageBehaviour, SimulatedRuntimeOptions } from './runtime/simulated.ts'
 export type { Overlap, TaskLifetime } from './monitor.ts'
+export type { FailOpenPeriod } from './elb/balancer.ts'
 
 export const ACCOUNT_ID = '123456789012'
 export const DEFAULT_REGION = 'us-east-1'
@@ -115,6 +116,12 @@ export interface EcsLocalReport {
   services: DeploymentHistory[]
   /** `{ caller: { "ecs:DescribeServices": 12, ... } }` */
   calls: Record<string, Record<string, number>>
+  /**
+   * Stretches of answers the load balancer gave from unhealthy targets (failing open, as an ALB
+   * does when none is healthy): such an answer is not a healthy one. Each answer is also marked
+   * with the header `x-ecs-local-routing: fail-open`.
+   */
+  failOpen: FailOpenPeriod[]
 }
 
 export interface EcsLocal {
@@ -291,6 +298,7 @@ export async function startEcsLocal(given: EcsLocalOptions = {}): Promise<EcsLoc
       })),
     })),
     calls: calls.byCaller(),
+    failOpen: elb.failOpenPeriods(),
   })
 
   const server: Server = createAwsServer({

@@ -330,10 +330,18 @@ export class Scheduler implements RuntimeEvents {
           void this.runtime.crash(task.arn)
         }
         return
-      case 'DEACTIVATING':
-        if (now >= (task.deactivateUntil ?? 0)) this.setStatus(task, 'STOPPING', now)
-        else this.wakeAt(task.deactivateUntil ?? now)
+      case 'DEACTIVATING': {
+        // Over when every target has finished draining: early once its connections are gone.
+        const elb = this.deps.elb
+        const draining = (task.drainingTargets ?? []).some((t) =>
+          elb.isDraining(t.targetGroupArn, t.id, t.port),
+        )
+        if (!draining || now >= (task.deactivateUntil ?? 0)) {
+          delete task.drainingTargets
+          this.setStatus(task, 'STOPPING', now)
+        } else this.wakeAt(task.deactivateUntil ?? now)
         return
+      }
       case 'STOPPING': {
         const op = this.stopping.get(task.arn) ?? this.beginStop(task)
         if (op.settled && this.after(task, this.timings.stoppingMs, now))
@@ -424,8 +432,8 @@ export class Scheduler implements RuntimeEvents {
   }
 
   /**
-   * From RUNNING (or ACTIVATING) through DEACTIVATING: it lasts the longest deregistration delay
-   * of the task's target groups, and no time at all for a task without targets.
+   * From RUNNING (or ACTIVATING) through DEACTIVATING: it lasts until each target has drained (no
+   * connection left, or its group's deregistration delay over), no time at all without targets.
    */
   private leaveRunning(task: TaskRecord, now: number): void {
     const service = task.serviceArn ? this.state.services[task.serviceArn] : undefined
@@ -437,6 +445,7 @@ export class Scheduler implements RuntimeEvents {
     }
     if (service && task.targets.length > 0)
       addEvent(service, 'has begun draining connections on 1 tasks.', now)
+    task.drainingTargets = task.targets
     task.targets = []
     task.deactivateUntil = now + delay
     this.setStatus(task, 'DEACTIVATING', now)

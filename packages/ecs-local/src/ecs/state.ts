@@ -195,8 +195,10 @@ export interface TaskRecord {
   stopCode?: StopCode
   containers: ContainerRecord[]
   targets: RegisteredTarget[]
-  /** When DEACTIVATING ends: the longest deregistration delay of the task's target groups. */
+  /** When DEACTIVATING ends at the latest: the longest deregistration delay of its target groups. */
   deactivateUntil?: number
+  /** The targets it is draining from while DEACTIVATING; it ends early once none is draining. */
+  drainingTargets?: RegisteredTarget[]
   /** First time the scheduler counted the task healthy (for minimumHealthyPercent and rollouts). */
   healthyAt?: number
   /** Fault injection (crashAfterSeconds when the task was created): its essential containers die this long after RUNNING. */

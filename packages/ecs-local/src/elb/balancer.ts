@@ -1,11 +1,12 @@
 import {
+  Agent,
   createServer,
   request as httpRequest,
   type IncomingMessage,
   type Server,
   type ServerResponse,
 } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
 import { request } from 'undici'
 import type { Store } from '../state.ts'
 import { awsSeconds, MIN_TICK_MS, type Timings } from '../timings.ts'
@@ -44,11 +45,32 @@ export function matcher(httpCode: string): (status: number) => boolean {
 type ProbeOutcome = { ok: true } | { ok: false; reason: string; description: string }
 
 /**
+ * How long the proxy keeps an idle connection to a target open for the next request. An ALB keeps
+ * them up to its idle timeout; 4 s stays under the 5 s keep-alive of Node and uvicorn servers, so
+ * no forwarded request ever meets a socket the target is closing.
+ */
+const IDLE_CONNECTION_MS = 4000
+
+/** A stretch of answers the load balancer gave from unhealthy targets, failing open. */
+export interface FailOpenPeriod {
+  listenerArn: string
+  /** First and last such answer: ISO times. */
+  from: string
+  to: string
+  answers: number
+}
+
+/**
  * The load balancer's data plane: health checks every registered target over real HTTP with the
  * target group's settings, moves targets through initial → healthy/unhealthy → draining, and runs
  * one reverse proxy per listener that forwards to healthy targets. Like an ALB it fails open: when
  * every registered target is unhealthy it routes to all of them; with none healthy or unhealthy
- * (none registered, or all initial/draining) it answers 503.
+ * (none registered, or all initial/draining) it answers 503; answers from a failing-open target
+ * carry `x-ecs-local-routing: fail-open` and are listed in `failOpenPeriods()`.
+ *
+ * A draining target leaves its group as soon as it has no connection from the proxy left (in-flight
+ * requests and idle keep-alive connections alike), or when the deregistration delay has passed,
+ * whichever comes first, as the ELB guide describes; connections still open then are closed.
  */
 export class LoadBalancing {
   private readonly store: Store<{ elb: ElbState }>
@@ -58,6 +80,10 @@ export class LoadBalancing {
   private readonly servers = new Map<string, Server>()
   private readonly checking = new Set<string>()
   private readonly roundRobin = new Map<string, number>()
+  /** Per target (`group|id|port`): the proxy's keep-alive pool and every socket it has open. */
+  private readonly agents = new Map<string, Agent>()
+  private readonly connections = new Map<string, Set<Socket>>()
+  private readonly failOpen: (FailOpenPeriod & { open: boolean })[] = []
   private stopped = false
 
   /** `onChange` wakes the scheduler after a health change; `wakeAt` asks it to tick when a check is due. */
@@ -131,7 +157,22 @@ export class LoadBalancing {
     this.onChange()
   }
 
-  /** Starts draining; the target leaves the group after the deregistration delay. */
+  /** Whether the target is still draining (a task's DEACTIVATING lasts while any of its targets is). */
+  isDraining(targetGroupArn: string, id: string, port: number): boolean {
+    return this.findTarget(targetGroupArn, id, port)?.state === 'draining'
+  }
+
+  /** Open connections from the proxy to a target: in-flight requests and idle keep-alive ones. */
+  openConnections(targetGroupArn: string, id: string, port: number): number {
+    return this.connections.get(targetKey(targetGroupArn, id, port))?.size ?? 0
+  }
+
+  /** Answers given while failing open, merged into stretches per listener. */
+  failOpenPeriods(): FailOpenPeriod[] {
+    return this.failOpen.map(({ open: _open, ...period }) => period)
+  }
+
+  /** Starts draining; the target leaves the group once idle, or after the deregistration delay. */
   deregisterTarget(targetGroupArn: string, id: string, port: number): void {
     const target = this.findTarget(targetGroupArn, id, port)
     if (!target || target.state === 'draining') return
@@ -148,8 +189,11 @@ export class LoadBalancing {
       const inUse = this.loadBalancersOf(group.arn).length > 0
       for (const target of [...group.targets]) {
         if (target.state === 'draining') {
-          if (now >= (target.drainUntil ?? 0)) {
+          const key = targetKey(group.arn, target.id, target.port)
+          const idle = (this.connections.get(key)?.size ?? 0) === 0
+          if (idle || now >= (target.drainUntil ?? 0)) {
             group.targets.splice(group.targets.indexOf(target), 1)
+            this.closeConnections(key)
             this.changed()
           } else this.wakeAt(target.drainUntil ?? now)
           continue
@@ -192,6 +236,50 @@ export class LoadBalancing {
         })
       }
     }
+  }
+
+  /** The proxy's pool for a target: its sockets are counted so a drain knows when they are gone. */
+  private agentFor(target: TargetRecord, groupArn: string): Agent {
+    const key = targetKey(groupArn, target.id, target.port)
+    let agent = this.agents.get(key)
+    if (agent) return agent
+    agent = new Agent({ keepAlive: true, timeout: IDLE_CONNECTION_MS })
+    this.agents.set(key, agent)
+    return agent
+  }
+
+  private track(key: string, socket: Socket): void {
+    let sockets = this.connections.get(key)
+    if (!sockets) this.connections.set(key, (sockets = new Set()))
+    if (sockets.has(socket)) return
+    sockets.add(socket)
+    socket.once('close', () => {
+      sockets.delete(socket)
+      // The last connection of a draining target gone: its deregistration completes now.
+      if (sockets.size === 0) this.onChange()
+    })
+  }
+
+  private closeConnections(key: string): void {
+    this.agents.get(key)?.destroy()
+    this.agents.delete(key)
+    for (const socket of this.connections.get(key) ?? []) socket.destroy()
+    this.connections.delete(key)
+  }
+
+  private noteRouting(listenerArn: string, failingOpen: boolean): void {
+    let last: (FailOpenPeriod & { open: boolean }) | undefined
+    for (let i = this.failOpen.length - 1; i >= 0 && !last; i--)
+      if (this.failOpen[i]?.listenerArn === listenerArn) last = this.failOpen[i]
+    const now = new Date().toISOString()
+    if (!failingOpen) {
+      if (last) last.open = false
+      return
+    }
+    if (last?.open) {
+      last.to = now
+      last.answers += 1
+    } else this.failOpen.push({ listenerArn, from: now, to: now, answers: 1, open: true })
   }
 
   private changed(): void {
@@ -297,19 +385,23 @@ export class LoadBalancing {
     for (const listener of Object.values(this.state.listeners)) await this.openListener(listener)
   }
 
-  private pick(listenerArn: string): TargetRecord | undefined | 'none' {
+  private pick(
+    listenerArn: string,
+  ): { target: TargetRecord; groupArn: string; failingOpen: boolean } | 'none' {
     const listener = this.state.listeners[listenerArn]
     const action = listener?.defaultActions.find((a) => a.Type === 'forward')
     const groups = action ? actionTargetGroups(action).flatMap((arn) => this.targetGroup(arn) ?? []) : []
-    const targets = groups.flatMap((g) => g.targets)
-    const healthy = targets.filter((t) => t.state === 'healthy')
-    const unhealthy = targets.filter((t) => t.state === 'unhealthy')
+    const targets = groups.flatMap((g) => g.targets.map((target) => ({ target, groupArn: g.arn })))
+    const healthy = targets.filter((t) => t.target.state === 'healthy')
+    const unhealthy = targets.filter((t) => t.target.state === 'unhealthy')
     // Fail open, as ALBs do, when every routable target is unhealthy.
-    const candidates = healthy.length > 0 ? healthy : unhealthy
+    const failingOpen = healthy.length === 0
+    const candidates = failingOpen ? unhealthy : healthy
     if (candidates.length === 0) return 'none'
     const turn = (this.roundRobin.get(listenerArn) ?? 0) + 1
     this.roundRobin.set(listenerArn, turn)
-    return candidates[turn % candidates.length]
+    const chosen = candidates[turn % candidates.length]
+    return chosen ? { ...chosen, failingOpen } : 'none'
   }
 
   private forward(listenerArn: string, req: IncomingMessage, res: ServerResponse): void {
@@ -320,21 +412,24 @@ export class LoadBalancing {
       res.end(fixed.MessageBody ?? '')
       return
     }
-    const target = this.pick(listenerArn)
-    if (!target || target === 'none') {
+    const picked = this.pick(listenerArn)
+    this.noteRouting(listenerArn, picked !== 'none' && picked.failingOpen)
+    if (picked === 'none') {
       res.writeHead(503, { server: 'awselb/2.0', 'content-type': 'text/html' })
       res.end(albPage(503, 'Service Temporarily Unavailable'))
       req.resume()
       return
     }
+    const { target, groupArn, failingOpen } = picked
     const { host, port } = this.connectTo(target, target.port)
+    const key = targetKey(groupArn, target.id, target.port)
     const upstream = httpRequest(
       {
         host,
         port,
         method: req.method,
         path: req.url,
-        agent: false,
+        agent: this.agentFor(target, groupArn),
         headers: {
           ...req.headers,
           'x-forwarded-for': req.socket.remoteAddress ?? '127.0.0.1',
@@ -344,10 +439,18 @@ export class LoadBalancing {
         timeout: 60_000,
       },
       (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers)
+        res.writeHead(answer.statusCode ?? 502, {
+          ...answer.headers,
+          ...(failingOpen ? { 'x-ecs-local-routing': 'fail-open' } : {}),
+        })
         answer.pipe(res)
       },
     )
+    upstream.on('socket', (socket) => this.track(key, socket))
+    // The client went away mid-answer: so does the connection to the target, as on an ALB.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy()
+    })
     upstream.on('timeout', () => upstream.destroy(new Error('idle timeout')))
     upstream.on('error', (error) => {
       if (res.headersSent) {
@@ -364,7 +467,12 @@ export class LoadBalancing {
   async stop(): Promise<void> {
     this.stopped = true
     for (const arn of [...this.servers.keys()]) this.closeListener(arn)
+    for (const key of [...this.agents.keys(), ...this.connections.keys()]) this.closeConnections(key)
   }
+}
+
+function targetKey(targetGroupArn: string, id: string, port: number): string {
+  return `${targetGroupArn}|${id}|${port}`
 }
 
 async function bindFirstFree(server: Server, ports: number[]): Promise<number> {

@@ -50,6 +50,11 @@ export interface SimulatedRuntimeOptions {
   images?: Record<string, SimulatedImageBehaviour>
   /** For images no key matches. */
   defaultBehaviour?: SimulatedImageBehaviour
+  /**
+   * Every container answers requests for this path only when it exits, like a long poll or a
+   * stream: the load balancer keeps a connection in flight, so a drain lasts its whole delay.
+   */
+  holdPath?: string
 }
 
 interface SimContainer {
@@ -184,6 +189,12 @@ export class SimulatedRuntime implements TaskRuntime {
       const server = createServer((req, res) => {
         if (container.startedAt === undefined || container.exited) {
           req.socket.destroy()
+          return
+        }
+        const hold = this.options.holdPath
+        if (hold && req.url?.split('?')[0] === hold) {
+          res.writeHead(200, { 'content-type': 'text/plain' })
+          res.write('held\n')
           return
         }
         const healthy = this.isHealthy(container)
