@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSampleStack, type Stack } from '../../examples/sample-backend/stack.ts'
+import { keepLongPollOpen } from '../support/load-balancer.ts'
 
 jest.setTimeout(120_000)
 
@@ -35,7 +36,8 @@ beforeAll(async () => {
     stateDir,
     // AWS's seconds at a twentieth: a 60 s deregistration delay lasts 3 s.
     timings: { awsSecondsScale: 0.05 },
-    simulated: { defaultBehaviour: { takesLock: true, startMs: 200 } },
+    // A client's long poll (keepLongPollOpen) keeps a draining target busy for its whole delay.
+    simulated: { defaultBehaviour: { takesLock: true, startMs: 200 }, holdPath: '/stream' },
   })
   stack = await createSampleStack(local, {
     cluster: CLUSTER,
@@ -158,7 +160,11 @@ describe('what the READMEs promise', () => {
 
   it('drain-and-deploy with drain-connections-for lowers the deregistration delay for the drain only and puts it back', async () => {
     await setDeregistrationDelay(60)
-    const quick = await deploy({ image: 'wwhd-dev-backend:v5', 'drain-connections-for': '1s' })
+    // With a connection open, only the lowered delay lets the drain end before 3 s.
+    const stopLongPoll = keepLongPollOpen(`${stack.url}/stream`)
+    const quick = await deploy({ image: 'wwhd-dev-backend:v5', 'drain-connections-for': '1s' }).finally(
+      stopLongPoll,
+    )
     expect(quick.errors).toEqual([])
     expect(quick.log).toMatch(
       /Lowered the deregistration delay of \S+ from 60s to 1s for the drain \(drain-connections-for\)/,
@@ -170,6 +176,29 @@ describe('what the READMEs promise', () => {
     expect(Number(quick.outputs['drain-seconds'])).toBeLessThan(3)
     expect(await deregistrationDelay()).toBe('60')
     expect(quick.state['lowered-deregistration-delays']).toBe('')
+  })
+
+  it('drain-and-deploy predicts the downtime in its plan, from the last deploy once there is one, and shows predicted against measured', async () => {
+    await setDeregistrationDelay(5)
+    const first = await deploy({ image: 'wwhd-dev-backend:v3' })
+    expect(first.errors).toEqual([])
+    const second = await deploy({ image: 'wwhd-dev-backend:v4' })
+    expect(second.errors).toEqual([])
+    expect(second.log).toMatch(
+      /Downtime: +~\S+ \(drain \S+, start \S+, healthy \S+; from the last deploy of this service\)/,
+    )
+    expect(second.log).toMatch(/^Downtime \S+ \(predicted \S+\): drain \S+ \(\S+\), handover/m)
+    expect(second.summary).toContain('<summary>Downtime: predicted and measured</summary>')
+    expect(second.summary).toMatch(/\| Phase \| Predicted \(last deploy\) \| Measured \|/)
+    expect(second.summary).toMatch(
+      /```mermaid\ngantt\n {2}title Downtime - predicted \S+, measured \S+\n {2}dateFormat x/,
+    )
+    // What the next deploy predicts from: the phases of this one, on the service.
+    const tag = (await service())?.tags?.find((t) => t.key === 'ecs-lockstep:last-deploy')?.value
+    expect(tag).toMatch(/^drain=\d+\.\d handover=\d+\.\d start=\d+\.\d healthy=\d+\.\d delay=5$/)
+    const drain = Number(/drain=(\S+)/.exec(tag as string)?.[1])
+    expect(Math.abs(drain - Number(second.outputs['drain-seconds']))).toBeLessThanOrEqual(0.1)
+    await setDeregistrationDelay(60)
   })
 
   it('killed while the delay is lowered, its post step puts it back', async () => {

@@ -19,6 +19,7 @@ import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloud
 import { DescribeImagesCommand, ECRClient, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
 import {
   DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
@@ -422,6 +423,12 @@ export class ScriptedEcs {
         },
       ],
     })
+    this.elb.on(DescribeTargetGroupsCommand).callsFake((input: { TargetGroupArns?: string[] }) => ({
+      TargetGroups: (input.TargetGroupArns ?? []).map((arn) => ({
+        TargetGroupArn: arn,
+        HealthCheckIntervalSeconds: 5,
+      })),
+    }))
     this.elb.on(DescribeTargetHealthCommand).callsFake(() => {
       this.record('DescribeTargetHealth', {})
       const live = [...this.tasks.values()].filter(

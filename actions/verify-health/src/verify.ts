@@ -373,10 +373,15 @@ async function verify(
           `The service moved from ${shortRevision(revision)} to ${shortRevision(service.taskDefinition)} while being verified; not recording it.`,
         )
       }
-      await tagService(clients, service, {
-        [TAG_VERIFIED]: revision as string,
-        'ecs-lockstep:verified-at': new Date().toISOString(),
-      })
+      await tagService(
+        clients,
+        service,
+        {
+          [TAG_VERIFIED]: revision as string,
+          'ecs-lockstep:verified-at': new Date().toISOString(),
+        },
+        `rollback will not know ${TAG_VERIFIED}`,
+      )
       log.info(`Recorded ${shortRevision(revision)} as verified healthy on ${ref.service}.`)
     })
     ctx.output('verified-task-definition', revision)

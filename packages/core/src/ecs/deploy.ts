@@ -5,6 +5,7 @@ import { formatDuration, toSeconds } from '../time.ts'
 import { cleanupBudget, createBudget, type Budget } from './budget.ts'
 import type { AwsClients } from './clients.ts'
 import { diagnose, firstCauseLine, reportDiagnosis } from './diagnose.ts'
+import { downtimeReport, formatLastDeploy, PHASES, TAG_LAST_DEPLOY, type DowntimePhases } from './downtime.ts'
 import { drainService, scaleToZero, type DrainResult } from './drain.ts'
 import { lowerDelays, restoreDelays } from './short-drain.ts'
 import { preflight, type DeployRequest, type Plan } from './plan.ts'
@@ -34,6 +35,21 @@ export interface DeployOutcome {
   drainMs: number
   startMs: number
   downtimeMs: number | undefined
+  /** A drain deploy's downtime phase by phase, when it waited for the new tasks. */
+  downtimePhases?: DowntimePhases
+}
+
+/** The phases of the downtime as this attempt lived them; undefined when nothing was serving. */
+function measuredPhases(attempt: Attempt): DowntimePhases | undefined {
+  const { drained, progress, updateSentAt } = attempt
+  if (drained?.stopServingAt === undefined || progress.runningAt === undefined) return undefined
+  const drainedAt = drained.stopServingAt + drained.ms
+  return {
+    drain: drained.ms,
+    handover: Math.max(0, updateSentAt - drainedAt),
+    start: progress.runningAt - updateSentAt,
+    healthy: progress.healthyAt === undefined ? 0 : progress.healthyAt - progress.runningAt,
+  }
 }
 
 /** What one attempt has done so far: what a failure or a cancel must take into account. */
@@ -96,7 +112,22 @@ export async function deploy(
     throw await afterFailure(ctx, clients, { request, plan, point, budget, attempt, began }, error)
   }
   clearRestorePoint()
-  return outcome(ctx, request, plan, attempt)
+  const result = outcome(ctx, request, plan, attempt)
+  if (result.downtimePhases && request.waitFor === 'healthy') {
+    // What the next deploy's prediction starts from.
+    await tagService(
+      clients,
+      plan.service,
+      {
+        [TAG_LAST_DEPLOY]: formatLastDeploy({
+          phases: result.downtimePhases,
+          delaySeconds: plan.drainDelaySeconds,
+        }),
+      },
+      'the next deploy cannot predict its downtime from this one',
+    )
+  }
+  return result
 }
 
 async function runAttempt(
@@ -122,7 +153,12 @@ async function runAttempt(
       }
     })
   }
-  await tagService(clients, plan.service, { [TAG_PREVIOUS]: plan.previousArn })
+  await tagService(
+    clients,
+    plan.service,
+    { [TAG_PREVIOUS]: plan.previousArn },
+    `rollback will not know ${TAG_PREVIOUS}`,
+  )
   await ctx.phase('Start', async () => {
     attempt.updateSentAt = Date.now()
     const started = await startDeployment(clients, request.ref, target)
@@ -304,6 +340,24 @@ function outcome(ctx: ActionContext, request: DeployRequest, plan: Plan, attempt
         : (plan.service.deploymentConfiguration?.minimumHealthyPercent ?? 100) > 0
           ? 0
           : undefined,
+  }
+  const phases = request.strategy === 'drain' ? measuredPhases(attempt) : undefined
+  if (phases) {
+    result.downtimePhases = phases
+    if (plan.downtime && request.waitFor === 'healthy') {
+      const predicted = plan.downtime
+      log.info(
+        `Downtime ${formatDuration(result.downtimeMs ?? 0)} (predicted ${formatDuration(predicted.totalMs)}): ` +
+          PHASES.map(
+            (p) => `${p} ${formatDuration(phases[p])} (${formatDuration(predicted.phases[p])})`,
+          ).join(', '),
+      )
+      ctx.report.section(
+        'Downtime: predicted and measured',
+        downtimeReport(predicted, phases, attempt.drained?.stopServingAt as number),
+        { preformatted: false, open: true },
+      )
+    }
   }
   ctx.report.fact('Deployment', result.deploymentId)
   ctx.report.fact('Drain', request.strategy === 'drain' ? formatDuration(result.drainMs) : 'none (rolling)')

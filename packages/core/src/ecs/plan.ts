@@ -1,5 +1,8 @@
 import { type Service, type Task, type TaskDefinition } from '@aws-sdk/client-ecs'
-import { DescribeTargetGroupAttributesCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
+import {
+  DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
 import * as log from '../log.ts'
 import { ActionError } from '../errors.ts'
@@ -10,6 +13,13 @@ import { waitFor } from '../wait.ts'
 import type { Budget } from './budget.ts'
 import type { AwsClients } from './clients.ts'
 import { liveServiceTasks } from './drain.ts'
+import {
+  describePrediction,
+  parseLastDeploy,
+  predictDowntime,
+  TAG_LAST_DEPLOY,
+  type DowntimePrediction,
+} from './downtime.ts'
 import { checkSoleUser } from './short-drain.ts'
 import { assertImagesExist } from './images.ts'
 import { targetGroupsOf } from './load-balancer.ts'
@@ -89,6 +99,10 @@ export interface Plan {
   drainSeconds: number
   /** Target groups whose deregistration delay the drain lowers (drain-connections-for), and their delay now. */
   shortDrain: { arn: string; delay: number }[]
+  /** The deregistration delay the drain runs with, seconds (0 without a load balancer). */
+  drainDelaySeconds: number
+  /** The drain strategy's expected downtime, phase by phase. */
+  downtime?: DowntimePrediction
 }
 
 const SLOW_DRAIN_SECONDS = 60
@@ -141,7 +155,29 @@ async function expectedDrainSeconds(clients: AwsClients, service: Service, defin
       slowest = arn
     }
   }
-  return { delay, targetGroup: slowest, total: delay + stopTimeoutSeconds(definition) }
+  let healthCheckIntervalSeconds: number | undefined
+  if (groups.length > 0) {
+    const described = await aws('reading the target groups', () =>
+      clients.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: groups })),
+    )
+    const intervals = (described.TargetGroups ?? []).map((g) => g.HealthCheckIntervalSeconds ?? 30)
+    if (intervals.length > 0) healthCheckIntervalSeconds = Math.max(...intervals)
+  }
+  return {
+    delay,
+    targetGroup: slowest,
+    total: delay + stopTimeoutSeconds(definition),
+    healthCheckIntervalSeconds,
+  }
+}
+
+function containerHealthCheck(definition: TaskDefinition) {
+  const check = (definition.containerDefinitions ?? []).find(
+    (c) => c.essential !== false && c.healthCheck?.command?.length,
+  )?.healthCheck
+  return check
+    ? { intervalSeconds: check.interval ?? 30, startPeriodSeconds: check.startPeriod ?? 0 }
+    : undefined
 }
 
 /** Everything that can be checked before the service is touched; registers the new revision. */
@@ -236,6 +272,22 @@ export async function preflight(
     lowered !== undefined && shortDrain.some((g) => g.arn === measured.targetGroup)
       ? { ...measured, delay: lowered, total: lowered + (measured.total - measured.delay) }
       : measured
+  const health = containerHealthCheck(definition)
+  const downtime =
+    request.strategy === 'drain'
+      ? predictDowntime(
+          {
+            drainDelaySeconds: drain.targetGroup ? drain.delay : 0,
+            configuredDelaySeconds: measured.delay,
+            stopTimeoutSeconds: stopTimeoutSeconds(definition),
+            ...(measured.healthCheckIntervalSeconds !== undefined
+              ? { healthCheckIntervalSeconds: measured.healthCheckIntervalSeconds }
+              : {}),
+            ...(health ? { containerHealthCheck: health } : {}),
+          },
+          parseLastDeploy(service.tags?.find((t) => t.key === TAG_LAST_DEPLOY)?.value),
+        )
+      : undefined
   const lines = [
     `Service:        ${request.ref.service} in cluster ${request.ref.cluster}`,
     `Current:        ${shortRevision(previousArn)} at ${previousCount} task(s); alive: ${live.map((t) => `${taskId(t.taskArn)} (${t.lastStatus})`).join(', ') || 'none'}`,
@@ -244,6 +296,12 @@ export async function preflight(
     request.strategy === 'drain'
       ? `Expected drain: up to ~${drain.total}s (${drain.targetGroup ? `deregistration delay ${drain.delay}s + ` : ''}stop timeout ${stopTimeoutSeconds(definition)}s)`
       : `Rolling:        ECS replaces tasks within its minimum/maximum healthy percent`,
+    ...(downtime
+      ? [
+          `Downtime:       ${describePrediction(downtime)}`,
+          ...downtime.shorten.map((line) => `  shorter with: ${line}`),
+        ]
+      : []),
   ]
   log.info(lines.join('\n'))
   if (singleWriter && request.strategy === 'drain' && drain.targetGroup && drain.total > SLOW_DRAIN_SECONDS) {
@@ -270,6 +328,8 @@ export async function preflight(
     singleWriter,
     drainSeconds: drain.total,
     shortDrain,
+    drainDelaySeconds: drain.targetGroup ? drain.delay : 0,
+    ...(downtime ? { downtime } : {}),
   }
 }
 

@@ -104,6 +104,8 @@ export async function tagService(
   clients: EcsAccess,
   service: Service,
   tags: Record<string, string>,
+  /** What is lost without the tag, for the warning. */
+  without: string,
 ): Promise<void> {
   try {
     await clients.ecs.send(
@@ -114,7 +116,7 @@ export async function tagService(
     )
   } catch (error) {
     log.warning(
-      `Could not tag the service (${(error as Error).name}: ${(error as Error).message}); rollback will not know ${Object.keys(tags).join(', ')}. Grant ecs:TagResource to fix.`,
+      `Could not tag the service (${(error as Error).name}: ${(error as Error).message}); ${without}. Grant ecs:TagResource to fix.`,
     )
   }
 }
