@@ -21,6 +21,25 @@ describe('waitFor', () => {
     expect(seen).toEqual(['PENDING', 'ACTIVATING'])
   })
 
+  it('polls when the observer says the next change is due, if that comes before the interval', async () => {
+    const polls: number[] = []
+    const windowEnds = Date.now() + 300
+    await waitFor({
+      what: 'a window to end',
+      deadline: Date.now() + 5000,
+      interval: { minMs: 1000, maxMs: 1000, factor: 1 },
+      observe: async () => {
+        polls.push(Date.now())
+        if (Date.now() >= windowEnds) return { done: true, value: undefined }
+        return { done: false, progress: 'watching', nextInMs: windowEnds - Date.now() }
+      },
+    })
+    // Without nextInMs the second poll would come a whole second later (a timer may fire a
+    // millisecond before Date.now() agrees, hence a possible third poll right after).
+    expect(polls.length).toBeLessThanOrEqual(3)
+    expect((polls.at(-1) as number) - (polls[0] as number)).toBeLessThan(900)
+  })
+
   it('backs off while nothing changes and returns to the minimum interval on a change', async () => {
     const polls: number[] = []
     let n = 0

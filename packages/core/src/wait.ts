@@ -1,7 +1,10 @@
 import { ActionError, CancelledError } from './errors.ts'
 import { formatDuration, sleep } from './time.ts'
 
-export type Observation<T> = { done: true; value: T } | { done: false; progress: string }
+export type Observation<T> =
+  | { done: true; value: T }
+  /** `nextInMs`: when the observer knows the next change is due (a window ending), poll then if sooner. */
+  | { done: false; progress: string; nextInMs?: number }
 
 export interface WaitOptions<T> {
   /** Finishes the sentence "waiting for …", e.g. "the container to answer /health". */
@@ -57,7 +60,8 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
     const remaining = deadline() - Date.now()
     if (remaining <= 0) throw new WaitTimeoutError(options.what, Date.now() - started, lastProgress)
     try {
-      await sleep(Math.min(delay, remaining), options.signal)
+      const due = observation.nextInMs ?? Number.POSITIVE_INFINITY
+      await sleep(Math.max(0, Math.min(delay, due, remaining)), options.signal)
     } catch {
       throw new CancelledError(`waiting for ${options.what}`)
     }

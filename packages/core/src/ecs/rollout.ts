@@ -110,6 +110,28 @@ export async function startDeployment(
   return deployment.id
 }
 
+/** Every this many polls the deployment's tasks are listed again even when ECS's counts did not move. */
+const FULL_READ_EVERY = 5
+/** In the stability window the tasks and targets are read every this many polls (the counts every poll). */
+const WINDOW_READ_EVERY = 3
+
+/** What DescribeServices says about the service's tasks: when it changes, something happened. */
+function countsOf(service: Service): string {
+  return JSON.stringify([
+    service.runningCount,
+    service.pendingCount,
+    service.desiredCount,
+    (service.deployments ?? []).map((d) => [
+      d.id,
+      d.status,
+      d.rolloutState,
+      d.runningCount,
+      d.pendingCount,
+      d.failedTasks,
+    ]),
+  ])
+}
+
 export interface RolloutProgress {
   running: Task[]
   /** When the new tasks were first all RUNNING, and first all healthy. */
@@ -139,6 +161,11 @@ export async function waitForDeployment(
   const revision = target.taskDefinitionArn.split('/').pop()
   /** The healthy tasks the stability window watches, and since when. */
   let stable: { since: number; tasks: string[] } | undefined
+  let polls = 0
+  let lastCounts: string | undefined
+  /** The deployment's tasks (desired RUNNING) as last listed, and as last described. */
+  let known: string[] = []
+  let lastTasks: Task[] = []
   await waitFor({
     what:
       until === 'healthy'
@@ -149,41 +176,59 @@ export async function waitForDeployment(
     interval: budget.poll,
     onProgress: (text) => log.info(`  ${text}`),
     observe: tolerateTransient(async () => {
-      // Three round trips a poll, the stopped tasks in the first: once a task of a single-writer
-      // service has failed, every second until the scale-down is a second ECS may overlap it.
-      // The stopped tasks are judged as soon as they are known, without waiting for the rest.
-      const runningList = settled(listDeploymentTasks(clients, ref, deploymentId, 'RUNNING'))
-      const current = settled(describeService(clients, ref))
-      const stoppedArns = await listDeploymentTasks(clients, ref, deploymentId, 'STOPPED')
-      const stopped = await describeTasks(
-        clients,
-        ref.cluster,
-        stoppedArns.filter((arn) => !reportedStops.has(arn)),
-      )
-      for (const task of stopped.sort((a, b) => stopDecidedAt(a) - stopDecidedAt(b))) {
-        const ran = containersRan(task)
-        // Whether a task still stopping ran its containers is only certain once it is STOPPED.
-        if (!ran && task.lastStatus !== 'STOPPED') continue
-        reportedStops.add(task.taskArn as string)
-        budget.tracker.observe([task])
-        if (stable) {
-          throw new TaskFailure(
-            `New ${describeStopping(task)}, ${formatDuration(Date.now() - stable.since)} after ${revision} had turned healthy: not stable.`,
-            task,
-          )
-        }
-        if (target.singleWriter && ran) {
-          throw new TaskFailure(
-            `New ${describeStopping(task)}. On a single-writer service the first failed task ends the attempt: ECS would start its replacement while it still holds the volume.`,
-            task,
-          )
-        }
-        log.warning(
-          `New ${describeStopping(task)}${ran ? '' : ' (its containers never ran, so it held no lock; ECS may try again)'}`,
+      polls += 1
+      const service = await describeService(clients, ref)
+      const counts = countsOf(service)
+      const moved = counts !== lastCounts
+      lastCounts = counts
+      // The cheap poll: ECS's counts have not moved, so only the known tasks are described (in
+      // the stability window only every few polls: a task that fails drops out of runningCount at
+      // once). Everything is read when the counts move, until the new tasks are known, and every
+      // few polls regardless.
+      let tasks: Task[]
+      let readAll = moved || known.length < target.desiredCount || polls % FULL_READ_EVERY === 1
+      if (!readAll && (!stable || polls % WINDOW_READ_EVERY === 0)) {
+        tasks = await describeTasks(clients, ref.cluster, known)
+        // A known task on its way out: judge it now, as a full read does.
+        readAll = tasks.length < known.length || tasks.some((t) => t.desiredStatus === 'STOPPED')
+      } else tasks = lastTasks
+      if (readAll) {
+        // The stopped tasks first: once a task of a single-writer service has failed, every second
+        // until the scale-down is a second ECS may overlap it. Judged as soon as they are known.
+        const runningList = settled(listDeploymentTasks(clients, ref, deploymentId, 'RUNNING'))
+        const stoppedArns = await listDeploymentTasks(clients, ref, deploymentId, 'STOPPED')
+        const stopped = await describeTasks(
+          clients,
+          ref.cluster,
+          stoppedArns.filter((arn) => !reportedStops.has(arn)),
         )
+        for (const task of stopped.sort((a, b) => stopDecidedAt(a) - stopDecidedAt(b))) {
+          const ran = containersRan(task)
+          // Whether a task still stopping ran its containers is only certain once it is STOPPED.
+          if (!ran && task.lastStatus !== 'STOPPED') continue
+          reportedStops.add(task.taskArn as string)
+          budget.tracker.observe([task])
+          if (stable) {
+            throw new TaskFailure(
+              `New ${describeStopping(task)}, ${formatDuration(Date.now() - stable.since)} after ${revision} had turned healthy: not stable.`,
+              task,
+            )
+          }
+          if (target.singleWriter && ran) {
+            throw new TaskFailure(
+              `New ${describeStopping(task)}. On a single-writer service the first failed task ends the attempt: ECS would start its replacement while it still holds the volume.`,
+              task,
+            )
+          }
+          log.warning(
+            `New ${describeStopping(task)}${ran ? '' : ' (its containers never ran, so it held no lock; ECS may try again)'}`,
+          )
+        }
+        const runningArns = await runningList()
+        tasks = await describeTasks(clients, ref.cluster, runningArns)
+        known = tasks.map((t) => t.taskArn as string)
       }
-      const [runningArns, service] = [await runningList(), await current()]
-      const tasks = await describeTasks(clients, ref.cluster, runningArns)
+      lastTasks = tasks
       const deployment = service.deployments?.find((d) => d.id === deploymentId)
       const primary = service.deployments?.find((d) => d.status === 'PRIMARY')
       if (deployment?.rolloutState === 'FAILED' || !deployment || deployment.status !== 'PRIMARY') {
@@ -234,7 +279,13 @@ export async function waitForDeployment(
         waitingOn.push(`rollout ${deployment.rolloutState}`)
       if ((service.deployments?.length ?? 0) > 1) waitingOn.push('ECS to retire the previous deployment')
       const groups = targetGroupsOf(service)
-      const lb = groups.length > 0 ? await readTargetHealth(clients, groups) : undefined
+      // Targets matter once the new tasks run (their reasons explain a rollout that does not
+      // complete); in the window, every few polls.
+      const readTargets =
+        groups.length > 0 &&
+        running.length >= target.desiredCount &&
+        (!stable || readAll || polls % WINDOW_READ_EVERY === 0)
+      const lb = readTargets ? await readTargetHealth(clients, groups) : undefined
       if (lb) budget.tracker.noteTargets(lb.targets)
       if (lb && (lb.healthy < target.desiredCount || lb.notReady.length > 0)) {
         waitingOn.push(
@@ -264,6 +315,8 @@ export async function waitForDeployment(
       return {
         done: false,
         progress: `healthy; watching that it stays so for ${formatDuration(target.stableForMs)} (stable-for)`,
+        // The last look lands on the window's end, not up to a poll after it.
+        nextInMs: stable.since + target.stableForMs - Date.now(),
       }
     }),
   })
