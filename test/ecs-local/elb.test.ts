@@ -178,13 +178,25 @@ describe('Elastic Load Balancing (simulated tasks, real HTTP)', () => {
     expect(ms).toBeLessThan(8000)
   })
 
-  it('ends the deregistration delay by closing the connections still open', async () => {
+  it("ends the deregistration delay by closing the connections still open, the client's answer with them", async () => {
     const lb = await runningBehind('delayed', 100)
-    const drop = await holdConnection(`${lb.url}/stream`)
+    const { request } = await import('node:http')
+    const clientSawEnd = new Promise<number>((resolve) => {
+      const req = request(`${lb.url}/stream`, (res) => {
+        res.on('data', () => undefined)
+        res.on('error', () => undefined)
+        res.on('close', () => resolve(Date.now()))
+      })
+      req.on('error', () => resolve(Date.now()))
+      req.end()
+    })
+    await new Promise((resolve) => setTimeout(resolve, 200))
+    const scaledDownAt = Date.now()
     const ms = await deactivatingMs('delayed')
-    drop()
     expect(ms).toBeGreaterThanOrEqual(900)
     expect(ms).toBeLessThan(5000)
+    // An ALB closes the client's side when it closes the target's: the client can reconnect.
+    expect((await clientSawEnd) - scaledDownAt).toBeLessThan(5000)
   })
 
   it('routes only to healthy targets, answers 503 with none, and fails open when every target is unhealthy', async () => {

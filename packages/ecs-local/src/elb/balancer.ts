@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { pipeline } from 'node:stream'
 import { request } from 'undici'
 import type { Store } from '../state.ts'
 import { awsSeconds, MIN_TICK_MS, type Timings } from '../timings.ts'
@@ -443,7 +444,8 @@ export class LoadBalancing {
           ...answer.headers,
           ...(failingOpen ? { 'x-ecs-local-routing': 'fail-open' } : {}),
         })
-        answer.pipe(res)
+        // A target that goes away mid-answer (a drain's end, a crash) ends the client's answer too.
+        pipeline(answer, res, () => undefined)
       },
     )
     upstream.on('socket', (socket) => this.track(key, socket))
