@@ -21,7 +21,7 @@ describe('waitFor', () => {
     expect(seen).toEqual(['PENDING', 'ACTIVATING'])
   })
 
-  it('polls when the observer says the next change is due, if that comes before the interval', async () => {
+  it('polls when the observer asks to, rather than after the interval', async () => {
     const polls: number[] = []
     const windowEnds = Date.now() + 300
     await waitFor({
@@ -31,13 +31,32 @@ describe('waitFor', () => {
       observe: async () => {
         polls.push(Date.now())
         if (Date.now() >= windowEnds) return { done: true, value: undefined }
-        return { done: false, progress: 'watching', nextInMs: windowEnds - Date.now() }
+        return { done: false, progress: 'watching', pollInMs: windowEnds - Date.now() }
       },
     })
-    // Without nextInMs the second poll would come a whole second later (a timer may fire a
+    // Without pollInMs the second poll would come a whole second later (a timer may fire a
     // millisecond before Date.now() agrees, hence a possible third poll right after).
     expect(polls.length).toBeLessThanOrEqual(3)
     expect((polls.at(-1) as number) - (polls[0] as number)).toBeLessThan(900)
+  })
+
+  it('waits longer than the interval when the observer asks to, and never past the deadline', async () => {
+    const polls: number[] = []
+    const started = Date.now()
+    await expect(
+      waitFor({
+        what: 'a slow phase',
+        deadline: started + 450,
+        interval: { minMs: 10, maxMs: 10, factor: 1 },
+        observe: async () => {
+          polls.push(Date.now())
+          return { done: false, progress: 'slow', pollInMs: 200 }
+        },
+      }),
+    ).rejects.toThrow(WaitTimeoutError)
+    const gaps = polls.slice(1).map((t, i) => t - (polls[i] as number))
+    expect(gaps[0]).toBeGreaterThanOrEqual(195)
+    expect(polls.length).toBeLessThanOrEqual(4)
   })
 
   it('backs off while nothing changes and returns to the minimum interval on a change', async () => {

@@ -231,7 +231,7 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     const { error, log } = await run({ stableForMs: 1000 })
     expect(log()).toContain('healthy; watching that it stays so for 1.0s (stable-for)')
     expect(error?.message).toMatch(
-      /^New task [0-9a-f]{32} \(wwhd-backend:42\) stopped: Essential container in task exited .*, \d+ms after wwhd-backend:42 had turned healthy: not stable\./,
+      /^New task [0-9a-f]{32} \(wwhd-backend:42\) stopped: Essential container in task exited .*, (?:\d+ms|1\.\ds) after wwhd-backend:42 had turned healthy: not stable\./,
     )
     expect(fake.tags['ecs-lockstep:verified-task-definition']).toBeUndefined()
   })

@@ -3,8 +3,11 @@ import { formatDuration, sleep } from './time.ts'
 
 export type Observation<T> =
   | { done: true; value: T }
-  /** `nextInMs`: when the observer knows the next change is due (a window ending), poll then if sooner. */
-  | { done: false; progress: string; nextInMs?: number }
+  /**
+   * `pollInMs`: the observer knows better than the backoff when to look next (a window ending, a
+   * phase whose length it knows); the deadline still bounds it.
+   */
+  | { done: false; progress: string; pollInMs?: number }
 
 export interface WaitOptions<T> {
   /** Finishes the sentence "waiting for …", e.g. "the container to answer /health". */
@@ -60,8 +63,7 @@ export async function waitFor<T>(options: WaitOptions<T>): Promise<T> {
     const remaining = deadline() - Date.now()
     if (remaining <= 0) throw new WaitTimeoutError(options.what, Date.now() - started, lastProgress)
     try {
-      const due = observation.nextInMs ?? Number.POSITIVE_INFINITY
-      await sleep(Math.max(0, Math.min(delay, due, remaining)), options.signal)
+      await sleep(Math.max(0, Math.min(observation.pollInMs ?? delay, remaining)), options.signal)
     } catch {
       throw new CancelledError(`waiting for ${options.what}`)
     }

@@ -161,6 +161,8 @@ async function runAttempt(
   )
   await ctx.phase('Start', async () => {
     attempt.updateSentAt = Date.now()
+    const predicted = plan.downtime?.basis === 'last deploy' ? plan.downtime.phases.start : undefined
+    if (predicted !== undefined) target.expectedRunningAt = attempt.updateSentAt + predicted
     const started = await startDeployment(clients, request.ref, target)
     // From here on the service runs the new revision: a failure must not "restore" over it.
     attempt.deploymentId = started

@@ -78,6 +78,8 @@ export interface RolloutTarget {
   singleWriter: boolean
   /** `healthy` holds only once the new tasks stayed healthy, unchanged, for this long. */
   stableForMs: number
+  /** When the new tasks should be RUNNING, from the last deploy's measurement: polls are slower until shortly before. */
+  expectedRunningAt?: number
 }
 
 /** Failed launches after which ECS's circuit breaker gives up: half the desired count, 3 to 200. */
@@ -110,10 +112,18 @@ export async function startDeployment(
   return deployment.id
 }
 
-/** Every this many polls the deployment's tasks are listed again even when ECS's counts did not move. */
-const FULL_READ_EVERY = 5
-/** In the stability window the tasks and targets are read every this many polls (the counts every poll). */
+/** Before the stability window, the deployment's tasks are listed again this often even when nothing moved. */
+const FULL_READ_EVERY = 10
+/** The service (and in the stability window the targets) is read every this many polls when nothing moved. */
 const WINDOW_READ_EVERY = 3
+
+/** In the stability window: every 2 s, so a failing task is still seen within 2 s. */
+const WINDOW_POLL_MS = 2000
+/** While only the rollout's completion or the first passing target check is awaited. */
+const LAST_STEP_POLL_MS = 500
+/** Before the tasks' expected start: a look this often, until this long before it. */
+const SLOW_POLL_MS = 2500
+const FAST_BEFORE_EXPECTED_MS = 3000
 
 /** What DescribeServices says about the service's tasks: when it changes, something happened. */
 function countsOf(service: Service): string {
@@ -163,9 +173,12 @@ export async function waitForDeployment(
   let stable: { since: number; tasks: string[] } | undefined
   let polls = 0
   let lastCounts: string | undefined
-  /** The deployment's tasks (desired RUNNING) as last listed, and as last described. */
-  let known: string[] = []
+  /** The deployment's tasks (desired RUNNING) as last listed (the running phase's, to begin with), and the service as last read. */
+  let known: string[] = progress.running.map((t) => t.taskArn as string)
+  let lastService: Service | undefined
   let lastTasks: Task[] = []
+  /** The previous poll found every new task ready: only ECS's side and the targets were awaited. */
+  let onlyEcsLeft = false
   await waitFor({
     what:
       until === 'healthy'
@@ -177,21 +190,31 @@ export async function waitForDeployment(
     onProgress: (text) => log.info(`  ${text}`),
     observe: tolerateTransient(async () => {
       polls += 1
-      const service = await describeService(clients, ref)
+      // One call a poll while nothing happens: the known tasks, whose desiredStatus turns STOPPED
+      // the moment ECS decides to stop one; the service (deployment state, counts) every third
+      // poll, and every poll while ECS's side is what is awaited. Everything is read when a known
+      // task is on its way out, when the counts move, until the new tasks are known, and every
+      // few polls before the stability window.
+      const complete = known.length >= target.desiredCount
+      // While only ECS's side is awaited the service is read every poll, and its counts show a
+      // task that stops: the tasks themselves only every few polls.
+      const skipTasks = onlyEcsLeft && !stable && polls % WINDOW_READ_EVERY !== 0
+      let tasks = !complete ? [] : skipTasks ? lastTasks : await describeTasks(clients, ref.cluster, known)
+      const leaving = tasks.length < known.length || tasks.some((t) => t.desiredStatus === 'STOPPED')
+      const tasksReady =
+        complete &&
+        tasks.every(
+          (t) => t.lastStatus === 'RUNNING' && (!target.healthChecked || t.healthStatus === 'HEALTHY'),
+        )
+      const readService =
+        !lastService || !complete || leaving || polls % WINDOW_READ_EVERY === 0 || (tasksReady && !stable)
+      const service = readService ? await describeService(clients, ref) : (lastService as Service)
+      lastService = service
       const counts = countsOf(service)
-      const moved = counts !== lastCounts
+      // The first read has nothing to compare with: the known tasks (if any) were just described.
+      const moved = lastCounts !== undefined && counts !== lastCounts
       lastCounts = counts
-      // The cheap poll: ECS's counts have not moved, so only the known tasks are described (in
-      // the stability window only every few polls: a task that fails drops out of runningCount at
-      // once). Everything is read when the counts move, until the new tasks are known, and every
-      // few polls regardless.
-      let tasks: Task[]
-      let readAll = moved || known.length < target.desiredCount || polls % FULL_READ_EVERY === 1
-      if (!readAll && (!stable || polls % WINDOW_READ_EVERY === 0)) {
-        tasks = await describeTasks(clients, ref.cluster, known)
-        // A known task on its way out: judge it now, as a full read does.
-        readAll = tasks.length < known.length || tasks.some((t) => t.desiredStatus === 'STOPPED')
-      } else tasks = lastTasks
+      const readAll = leaving || moved || !complete || (!stable && polls % FULL_READ_EVERY === 0)
       if (readAll) {
         // The stopped tasks first: once a task of a single-writer service has failed, every second
         // until the scale-down is a second ECS may overlap it. Judged as soon as they are known.
@@ -229,6 +252,7 @@ export async function waitForDeployment(
         known = tasks.map((t) => t.taskArn as string)
       }
       lastTasks = tasks
+      onlyEcsLeft = tasksReady && !readAll
       const deployment = service.deployments?.find((d) => d.id === deploymentId)
       const primary = service.deployments?.find((d) => d.status === 'PRIMARY')
       if (deployment?.rolloutState === 'FAILED' || !deployment || deployment.status !== 'PRIMARY') {
@@ -260,10 +284,18 @@ export async function waitForDeployment(
       progress.running = running
       if (running.length >= target.desiredCount) progress.runningAt ??= Date.now()
       const runningText = `${running.length}/${target.desiredCount} new task(s) RUNNING`
+      // Until shortly before the tasks are expected to run (the last deploy took that long), a
+      // slower look: nothing but their own progress is due.
+      const slowUntil =
+        target.expectedRunningAt !== undefined && reportedStops.size === 0
+          ? target.expectedRunningAt - FAST_BEFORE_EXPECTED_MS
+          : 0
+      const starting = (): { pollInMs?: number } =>
+        Date.now() < slowUntil ? { pollInMs: Math.min(SLOW_POLL_MS, slowUntil - Date.now()) } : {}
       if (until === 'running') {
         return running.length >= target.desiredCount
           ? { done: true, value: undefined }
-          : { done: false, progress: runningText }
+          : { done: false, progress: runningText, ...starting() }
       }
 
       const healthy = target.healthChecked ? running.filter((t) => t.healthStatus === 'HEALTHY') : running
@@ -308,7 +340,12 @@ export async function waitForDeployment(
           )
         }
       }
-      if (waitingOn.length > 0) return { done: false, progress: `waiting for ${waitingOn.join('; ')}` }
+      if (waitingOn.length > 0) {
+        // Only ECS's side (the rollout, the old deployment) or the first passing target check is
+        // left: it comes any moment, and the stability window counts from when it is seen.
+        const last = healthy.length >= target.desiredCount ? { pollInMs: LAST_STEP_POLL_MS } : starting()
+        return { done: false, progress: `waiting for ${waitingOn.join('; ')}`, ...last }
+      }
       progress.healthyAt ??= Date.now()
       stable ??= { since: Date.now(), tasks: arns }
       if (Date.now() - stable.since >= target.stableForMs) return { done: true, value: undefined }
@@ -316,7 +353,7 @@ export async function waitForDeployment(
         done: false,
         progress: `healthy; watching that it stays so for ${formatDuration(target.stableForMs)} (stable-for)`,
         // The last look lands on the window's end, not up to a poll after it.
-        nextInMs: stable.since + target.stableForMs - Date.now(),
+        pollInMs: Math.min(WINDOW_POLL_MS, stable.since + target.stableForMs - Date.now()),
       }
     }),
   })
