@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createSampleStack } from '../examples/sample-backend/stack.ts'
+import { keepLongPollOpen } from '../test/support/load-balancer.ts'
 
 const deploys = Number(process.argv[2] ?? 3)
 const delaySeconds = Number(process.argv[3] ?? 20)
@@ -21,7 +22,7 @@ const stateDir = mkdtempSync(join(tmpdir(), 'bench-latency-'))
 const local = await startEcsLocal({
   runtime: 'simulated',
   stateDir,
-  simulated: { defaultBehaviour: { takesLock: true, startMs: 2000, stopMs: 3000 } },
+  simulated: { defaultBehaviour: { takesLock: true, startMs: 2000, stopMs: 3000 }, holdPath: '/stream' },
 })
 const stack = await createSampleStack(local, {
   cluster: 'bench',
@@ -42,6 +43,9 @@ await new ElasticLoadBalancingV2Client(config).send(
   }),
 )
 
+// A client whose long poll is always open: each drain lasts the whole deregistration delay, as
+// with a live service's clients (ELB ends an idle target's drain at once).
+const stopLongPoll = keepLongPollOpen(`${stack.url}/stream`)
 const delays: number[] = []
 const callsPerDeploy: number[] = []
 const durations: number[] = []
@@ -71,6 +75,7 @@ for (let i = 1; i <= deploys; i++) {
 const service = (
   await stack.ecs.send(new DescribeServicesCommand({ cluster: 'bench', services: ['bench-backend'] }))
 ).services?.[0]
+stopLongPoll()
 await local.stop()
 rmSync(stateDir, { recursive: true, force: true })
 

@@ -25,6 +25,10 @@ const BENCHES = [
   { name: 'bundles', args: ['bench/bundles.ts', '31'] },
   { name: 'deploy-latency-20s', args: ['bench/deploy-latency.ts', '3', '20'] },
   { name: 'deploy-latency-60s', args: ['bench/deploy-latency.ts', '2', '60'] },
+  { name: 'downtime-realistic', args: ['bench/downtime.ts', 'realistic', '2'] },
+  { name: 'downtime-aws-defaults-scaled', args: ['bench/downtime.ts', 'aws-defaults-scaled', '2'] },
+  // Docker, and waits capped at 180 s for the tools that overlap: about 25 minutes.
+  { name: 'downtime-docker-lock', args: ['bench/downtime.ts', 'docker-lock', '1'] },
 ]
 
 mkdirSync(results, { recursive: true })
@@ -83,6 +87,42 @@ const tables = {
           `| ${r.deregistrationDelaySeconds} s (${r.deploys} deploys) | ${s(r.deployWallMs, 1)} | ${r.stateChanges} | ${s(r.noticedMs.median)} | ${s(r.noticedMs.p90)} | ${s(r.noticedMs.max)} | ${median(r.ecsCallsPerDeploy)} | ${r.ok ? 'yes' : 'NO'} |`,
       ),
     ].join('\n')
+  },
+  downtime: () => {
+    const profiles = ['downtime-realistic', 'downtime-aws-defaults-scaled', 'downtime-docker-lock']
+      .map(read)
+      .filter(Boolean)
+    if (profiles.length === 0) return undefined
+    const median = (v) => [...v].sort((a, b) => a - b)[Math.floor((v.length - 1) / 2)]
+    const sec = (ms) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : '–')
+    const out = []
+    for (const p of profiles) {
+      out.push(
+        `**${p.profile}** — ${p.description}. Measured ${p.measuredAt.slice(0, 10)}, ${p.runs} deploy(s) per tool.`,
+        '',
+      )
+      out.push(
+        '| tool | ok | downtime (median) | intrinsic | predicted (2nd+) | own share | wall | ECS + ELB calls | overlaps (longest) |',
+        '|---|---|---|---|---|---|---|---|---|',
+      )
+      const tools = [...new Set(p.results.map((r) => r.tool))]
+      for (const tool of tools) {
+        const runs = p.results.filter((r) => r.tool === tool)
+        const predicted = runs
+          .filter((r) => r.run > 1 && r.predictedMs !== undefined)
+          .map((r) => r.predictedMs)
+        const overlaps = runs.filter((r) => r.overlaps > 0).length
+        const longest = Math.max(0, ...runs.map((r) => r.longestOverlapMs))
+        out.push(
+          `| ${tool} | ${runs.filter((r) => r.ok).length}/${runs.length} | ${sec(median(runs.map((r) => r.downtimeMs)))} | ${sec(median(runs.map((r) => r.intrinsicMs)))} | ${predicted.length ? sec(median(predicted)) : '–'} | ${sec(median(runs.map((r) => r.ownShareMs)))} | ${sec(median(runs.map((r) => r.wallMs)))} | ${median(runs.map((r) => r.ecsCalls))} + ${median(runs.map((r) => r.elbCalls))} | ${overlaps} of ${runs.length}${overlaps ? ` (${sec(longest)})` : ''} |`,
+        )
+      }
+      if (p.goals?.length) {
+        out.push('', ...p.goals.map((g) => `- ${g.met ? 'met' : '**missed**'}: ${g.goal} — ${g.measured}`))
+      }
+      out.push('')
+    }
+    return out.join('\n').trimEnd()
   },
 }
 
