@@ -6,7 +6,8 @@
 //
 // Usage: node bench/downtime.ts [profile=realistic] [runs=3] [tools=all]
 //   profiles: realistic, aws-defaults-scaled (both on the simulated runtime)
-//   tools:    comma-separated names from TOOLS below
+//   tools:    names from TOOLS below, separated by commas without a space after them
+// BENCH_TRACE=1 prints every deploy's ECS/ELB calls and task states, in seconds from its start.
 import {
   DescribeServicesCommand,
   RegisterTaskDefinitionCommand,
@@ -381,6 +382,21 @@ async function measureDeploy(
   const overlaps = report.overlaps.filter((o) => Date.parse(o.from) >= since)
   const calls = local.calls.records.filter((r) => r.at >= since && r.at <= exitAt)
   const downtimeMs = lastOld && firstNew ? firstNew.at - lastOld.at : NaN
+  if (process.env.BENCH_TRACE) {
+    const t = (ms: number) => ((ms - since) / 1000).toFixed(2).padStart(6)
+    const lines = [
+      ...calls.map((r) => ({ at: r.at, text: `call  ${r.operation}` })),
+      ...[oldTask, newTask].flatMap((task) =>
+        (task?.history ?? []).map((h) => ({
+          at: Date.parse(h.at),
+          text: `task  ${task?.taskId.slice(0, 8)} ${h.status}`,
+        })),
+      ),
+      ...(lastOld ? [{ at: lastOld.at, text: 'probe last old answer' }] : []),
+      ...(firstNew ? [{ at: firstNew.at, text: 'probe first healthy new answer' }] : []),
+    ].filter((l) => l.at >= since && l.at <= exitAt + 1000)
+    for (const l of lines.sort((a, b) => a.at - b.at)) console.error(`${t(l.at)}  ${l.text}`)
+  }
   return {
     ok: outcome.ok && firstNew !== undefined,
     ...(outcome.detail ? { detail: outcome.detail } : {}),
@@ -424,7 +440,7 @@ const haveCli = await promisify(execFile)('aws', ['--version']).then(
   () => false,
 )
 const chosen =
-  (process.argv[4] ?? 'all') === 'all' ? Object.keys(TOOLS) : (process.argv[4] as string).split(',')
+  (process.argv[4] ?? 'all') === 'all' ? Object.keys(TOOLS) : (process.argv[4] as string).split(/,(?! )/)
 const tools = chosen.filter((name) => name !== 'seed script (AWS CLI)' || haveCli)
 
 const results: RunFigures[] = []
@@ -460,15 +476,18 @@ function goals(profile: string, all: RunFigures[]): { goal: string; met: boolean
     })
     const overlaps = ours.reduce((n, r) => n + r.overlaps, 0)
     list.push({ goal: 'zero overlaps', met: overlaps === 0, measured: `${overlaps}` })
+    const error = (r: RunFigures) => Math.abs((r.predictedMs as number) - r.downtimeMs) / r.downtimeMs
+    const pct = (x: number) => `${(x * 100).toFixed(0)} %`
     const predicted = ours.filter((r) => r.run > 1 && r.predictedMs !== undefined)
+    // A first deploy has no measured deploy to go by: its start comes from the running task, its
+    // drain is bounded by the settings (the whole deregistration delay and stop timeout).
+    const firsts = ours.filter((r) => r.run === 1 && r.predictedMs !== undefined)
     if (predicted.length > 0) {
-      const worst = Math.max(
-        ...predicted.map((r) => Math.abs((r.predictedMs as number) - r.downtimeMs) / r.downtimeMs),
-      )
+      const worst = Math.max(...predicted.map(error))
       list.push({
         goal: 'predicted downtime within 20 % of the measured one (deploys after the first)',
         met: worst <= 0.2,
-        measured: `worst ${(worst * 100).toFixed(0)} %`,
+        measured: `worst ${pct(worst)}${firsts.length ? `; first deploys (drain bounded by the settings): ${firsts.map((r) => `${(r.predictedMs as number) >= r.downtimeMs ? '+' : '−'}${pct(error(r))}`).join(', ')}` : ''}`,
       })
     }
   }

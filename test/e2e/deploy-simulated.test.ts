@@ -136,6 +136,25 @@ describe('drain-and-deploy on the simulated runtime', () => {
     expect((await service())?.runningCount).toBe(1)
   })
 
+  it('names the wrong input when the cluster or the service does not exist, before any change', async () => {
+    const since = Date.now()
+    const image = `${local.registryHost}/wwhd-dev-backend:v1`
+    const noCluster = await run('drain-and-deploy', { ...deployInputs, cluster: 'no-such-cluster', image })
+    expect(noCluster.exitCode).toBe(1)
+    expect(noCluster.errors[0]).toMatch(
+      new RegExp(
+        `^Input 'cluster' "no-such-cluster": there is no such cluster in ${local.region}: expected an ACTIVE cluster`,
+      ),
+    )
+    const noService = await run('drain-and-deploy', { ...deployInputs, service: 'no-such-service', image })
+    expect(noService.errors[0]).toMatch(
+      new RegExp(
+        `^Input 'service' "no-such-service": there is no such service in cluster "?${CLUSTER}"? \\(MISSING\\)`,
+      ),
+    )
+    expect(updates(since)).toEqual([])
+  })
+
   it('deploys through bursts of throttling: adaptive retries and patient waits, no failure', async () => {
     // A burst of 8 "Rate exceeded" answers: fewer than the SDK's 10 attempts, so every call gets through.
     local.faults.set({

@@ -45,9 +45,10 @@ const UNSEEN: Record<string, string[]> = {
     'ecr:PutImage',
   ],
   // RegisterTaskDefinition with task and execution roles is authorized by PassRole; the tags are
-  // read with ListTagsForResource only when DescribeServices returns none.
-  'drain-and-deploy': ['iam:PassRole', 'ecs:ListTagsForResource'],
-  rollback: ['ecs:ListTagsForResource'],
+  // read with ListTagsForResource only when DescribeServices returns none; the cluster is described
+  // only when the service is not found (to name the wrong input).
+  'drain-and-deploy': ['iam:PassRole', 'ecs:ListTagsForResource', 'ecs:DescribeClusters'],
+  rollback: ['ecs:ListTagsForResource', 'ecs:DescribeClusters'],
   'verify-health': [],
   // RunTask passes the task definition's roles to ECS.
   'run-task': ['iam:PassRole'],

@@ -298,7 +298,7 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
         throttled++
         throw Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' })
       }
-      return { tasks: input.tasks.map((arn) => structuredClone(fake.tasks.get(arn))).filter(Boolean) }
+      return fake.describeTasks(input)
     })
     const { error, outcome } = await run()
     expect(error).toBeUndefined()

@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
+import type { Task } from '@aws-sdk/client-ecs'
 import {
+  describePrediction,
   downtimeReport,
+  observedPhases,
   formatLastDeploy,
   parseLastDeploy,
   predictDowntime,
@@ -37,9 +40,53 @@ describe('the downtime prediction', () => {
       containerHealthCheck: { intervalSeconds: 5, startPeriodSeconds: 5 },
     })
     expect(prediction.basis).toBe('settings')
+    expect(prediction.measured).toEqual([])
     expect(prediction.phases.drain).toBe(20_000)
     expect(prediction.phases.healthy).toBe(5_000)
-    expect(prediction.totalMs).toBe(20_000 + 1_000 + 30_000 + 5_000)
+    expect(prediction.totalMs).toBe(20_000 + 500 + 30_000 + 5_000)
+    expect(describePrediction(prediction)).toMatch(/at most, from the settings alone/)
+    // Without a container check, the first passing target check comes half an interval in, on average.
+    expect(predictDowntime(SETTINGS).phases.healthy).toBe(2_500)
+  })
+
+  it("before any measured deploy, reads the start and the drain off the service's own tasks", () => {
+    const at = (s: number) => new Date(Date.parse('2026-12-03T10:00:00Z') + s * 1000)
+    const running: Task = { taskArn: 'a/run', lastStatus: 'RUNNING', createdAt: at(100), startedAt: at(128) }
+    const older: Task = { taskArn: 'a/old', lastStatus: 'STOPPED', createdAt: at(0), startedAt: at(40) }
+    const scaledDown: Task = {
+      ...older,
+      stopCode: 'ServiceSchedulerInitiated',
+      stoppingAt: at(90),
+      stoppedAt: at(98),
+    }
+    const crashed: Task = {
+      taskArn: 'a/crash',
+      lastStatus: 'STOPPED',
+      startedAt: at(60),
+      stopCode: 'EssentialContainerExited',
+      stoppingAt: at(95),
+      stoppedAt: at(99),
+    }
+    const observed = observedPhases([crashed, scaledDown, running])
+    // The newest start (28 s, not the older task's 40 s); the crash drained nothing.
+    expect(observed).toEqual({ start: 28_000, drain: 8_000 })
+    const prediction = predictDowntime(SETTINGS, undefined, observed)
+    expect(prediction.basis).toBe('service tasks')
+    expect(prediction.measured).toEqual(['drain', 'start'])
+    expect(prediction.phases).toEqual({ drain: 8_000, handover: 500, start: 28_000, healthy: 2_500 })
+    expect(describePrediction(prediction)).toMatch(/drain and start from the service's own tasks/)
+    // A task that has only ever run: the start is known, the drain stays a bound.
+    const startOnly = predictDowntime(SETTINGS, undefined, observedPhases([running]))
+    expect(startOnly.measured).toEqual(['start'])
+    expect(startOnly.phases.drain).toBe(20_000)
+    expect(describePrediction(startOnly)).toMatch(/start from the service's own tasks, drain at most/)
+    // Timestamps that make no phase (backwards, or days apart) are ignored.
+    expect(
+      observedPhases([
+        { ...running, startedAt: at(50) },
+        { ...running, startedAt: at(90_000) },
+      ]),
+    ).toEqual({})
   })
 
   it('from the last deploy: a drain that waited its whole delay scales with a new delay; one that ended sooner does not', () => {

@@ -522,10 +522,13 @@ export class ScriptedEcs {
             .map((t) => t.taskArn),
         }
       })
-    this.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
-      this.record('DescribeTasks', input)
-      return { tasks: input.tasks.map((arn) => structuredClone(this.tasks.get(arn))).filter(Boolean) }
-    })
+    this.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => this.describeTasks(input))
+  }
+
+  /** DescribeTasks as the fake answers it (the timetable advanced, the call recorded): for tests that wrap it. */
+  describeTasks(input: { tasks: string[] }): { tasks: Task[] } {
+    this.record('DescribeTasks', input)
+    return { tasks: input.tasks.map((arn) => structuredClone(this.tasks.get(arn))).filter(Boolean) as Task[] }
   }
 
   restore(): void {

@@ -146,7 +146,7 @@ async function runAttempt(
           ? await lowerDelays(clients, plan.shortDrain, request.drainConnectionsForSeconds, request.region)
           : []
       try {
-        return await drainService(clients, request.ref, budget, { live: plan.live })
+        return await drainService(clients, request.ref, budget, { live: plan.live, stopped: plan.stopped })
       } finally {
         // Success, failure or cancel alike; a kill leaves it to the post step.
         await restoreDelays(clients, lowered, request.region)
@@ -161,9 +161,9 @@ async function runAttempt(
   )
   await ctx.phase('Start', async () => {
     attempt.updateSentAt = Date.now()
-    const predicted = plan.downtime?.basis === 'last deploy' ? plan.downtime.phases.start : undefined
+    const predicted = plan.downtime?.measured.includes('start') ? plan.downtime.phases.start : undefined
     if (predicted !== undefined) target.expectedRunningAt = attempt.updateSentAt + predicted
-    const started = await startDeployment(clients, request.ref, target)
+    const started = await startDeployment(clients, request.ref, target, attempt.progress)
     // From here on the service runs the new revision: a failure must not "restore" over it.
     attempt.deploymentId = started
     ctx.output(request.outputs.deployment, started)

@@ -1,3 +1,4 @@
+import type { Task } from '@aws-sdk/client-ecs'
 import { formatDuration } from '../time.ts'
 
 /**
@@ -71,45 +72,108 @@ export interface DowntimeSettings {
 export interface DowntimePrediction {
   phases: DowntimePhases
   totalMs: number
-  /** Each phase's estimate, from the last deploy's measurement or from the settings alone. */
-  basis: 'last deploy' | 'settings'
+  /** Where the estimates come from: the last deploy, the service's own tasks, or the settings alone. */
+  basis: 'last deploy' | 'service tasks' | 'settings'
+  /** The phases estimated from a measurement rather than from the settings. */
+  measured: (keyof DowntimePhases)[]
   /** Settings that would shorten it, and by about how much. */
   shorten: string[]
 }
 
 /** A Fargate task's provisioning, image pull and start, when nothing was measured yet. */
 const FIRST_START_GUESS_MS = 30_000
+/** Task timestamps further apart than this are not a phase of a deploy (a task restored, a clock off). */
+const LONGEST_PHASE_MS = 3_600_000
+
+/** What the service's own tasks show of two phases, for a first deploy that has no measurement. */
+export interface ObservedPhases {
+  /** The newest task that ran: created → RUNNING (provisioning, image pull, container start). */
+  start?: number
+  /** The newest task stopped by ECS's scheduler or a user after it ran: stop decided → STOPPED. */
+  drain?: number
+}
+
+/**
+ * Reads the phases off the timestamps ECS keeps on tasks: the running task's own start, and the
+ * drain of a task stopped within the last hour (ECS keeps stopped tasks that long), if any.
+ */
+export function observedPhases(tasks: Task[]): ObservedPhases {
+  const span = (from: Date | undefined, to: Date | undefined) => {
+    const ms = from && to ? to.getTime() - from.getTime() : NaN
+    return ms >= 0 && ms <= LONGEST_PHASE_MS ? ms : undefined
+  }
+  const newestBy = (list: Task[], at: (t: Task) => Date | undefined) =>
+    list.sort((a, b) => (at(b)?.getTime() ?? 0) - (at(a)?.getTime() ?? 0))[0]
+  const started = newestBy(
+    tasks.filter((t) => span(t.createdAt, t.startedAt) !== undefined),
+    (t) => t.startedAt,
+  )
+  // A crash has no drain; a scale-down, a deployment or StopTask drains as this deploy will.
+  const drained = newestBy(
+    tasks.filter(
+      (t) =>
+        t.lastStatus === 'STOPPED' &&
+        t.startedAt !== undefined &&
+        (t.stopCode === 'ServiceSchedulerInitiated' || t.stopCode === 'UserInitiated') &&
+        span(t.stoppingAt, t.stoppedAt) !== undefined,
+    ),
+    (t) => t.stoppedAt,
+  )
+  const start = started && span(started.createdAt, started.startedAt)
+  const drain = drained && span(drained.stoppingAt, drained.stoppedAt)
+  return { ...(start !== undefined ? { start } : {}), ...(drain !== undefined ? { drain } : {}) }
+}
+
+/**
+ * A drain measured with one deregistration delay, for another: one that lasted its whole delay
+ * scales with it; one that ended sooner (no connection left, which ends a deregistration at once)
+ * will again, within the new bound.
+ */
+function drainWith(measuredMs: number, measuredDelayMs: number, delayMs: number, stopMs: number): number {
+  return measuredMs >= measuredDelayMs
+    ? measuredMs - measuredDelayMs + delayMs
+    : Math.min(measuredMs, delayMs + stopMs)
+}
 
 /**
  * Predicts the downtime of a drain deploy before anything changes: from what the last deploy of
- * the service measured when there is one (adjusted for a different deregistration delay), else
- * from the settings alone, which gives a bound rather than an estimate.
+ * the service measured when there is one (adjusted for a different deregistration delay); else
+ * from how long the service's own tasks took to start and to drain, and the settings for the rest.
+ * A drain from the settings alone is a bound (the whole delay and stop timeout), not an estimate.
  */
-export function predictDowntime(settings: DowntimeSettings, last?: LastDeploy): DowntimePrediction {
+export function predictDowntime(
+  settings: DowntimeSettings,
+  last?: LastDeploy,
+  observed: ObservedPhases = {},
+): DowntimePrediction {
   const delayMs = settings.drainDelaySeconds * 1000
   const stopMs = settings.stopTimeoutSeconds * 1000
   let phases: DowntimePhases
+  let measured: (keyof DowntimePhases)[]
   if (last) {
-    const lastDelayMs = last.delaySeconds * 1000
-    // A drain that lasted its whole delay scales with it; one that ended sooner (no connection
-    // left, which ends a deregistration at once) will again.
-    const drain =
-      last.phases.drain >= lastDelayMs
-        ? last.phases.drain - lastDelayMs + delayMs
-        : Math.min(last.phases.drain, delayMs + stopMs)
-    phases = { ...last.phases, drain }
+    phases = {
+      ...last.phases,
+      drain: drainWith(last.phases.drain, last.delaySeconds * 1000, delayMs, stopMs),
+    }
+    measured = [...PHASES]
   } else {
     const hc = settings.containerHealthCheck
-    const firstCheckMs = (settings.healthCheckIntervalSeconds ?? 0) * 1000
+    // A target is registered before its task is RUNNING and turns healthy at its first passing
+    // check: on average half an interval later.
+    const firstCheckMs = ((settings.healthCheckIntervalSeconds ?? 0) * 1000) / 2
     const containerMs = hc
       ? Math.min(hc.intervalSeconds, hc.startPeriodSeconds || hc.intervalSeconds) * 1000
       : 0
     phases = {
-      drain: delayMs + stopMs,
-      handover: 1000,
-      start: FIRST_START_GUESS_MS,
+      drain:
+        observed.drain !== undefined
+          ? drainWith(observed.drain, settings.configuredDelaySeconds * 1000, delayMs, stopMs)
+          : delayMs + stopMs,
+      handover: 500,
+      start: observed.start ?? FIRST_START_GUESS_MS,
       healthy: Math.max(firstCheckMs, containerMs),
     }
+    measured = (['drain', 'start'] as const).filter((p) => observed[p] !== undefined)
   }
   const shorten: string[] = []
   if (settings.drainDelaySeconds > 5) {
@@ -131,7 +195,8 @@ export function predictDowntime(settings: DowntimeSettings, last?: LastDeploy): 
   return {
     phases,
     totalMs: PHASES.reduce((sum, p) => sum + phases[p], 0),
-    basis: last ? 'last deploy' : 'settings',
+    basis: last ? 'last deploy' : measured.length > 0 ? 'service tasks' : 'settings',
+    measured,
     shorten,
   }
 }
@@ -141,10 +206,13 @@ export function describePrediction(prediction: DowntimePrediction): string {
   const parts = PHASES.filter((p) => p !== 'handover').map(
     (p) => `${PHASE_NAMES[p].toLowerCase()} ${formatDuration(prediction.phases[p])}`,
   )
+  const measured = prediction.measured
   const basis =
     prediction.basis === 'last deploy'
       ? 'from the last deploy of this service'
-      : 'at most, from the settings alone; the start is a guess until a deploy was measured'
+      : prediction.basis === 'service tasks'
+        ? `${measured.join(' and ')} from the service's own tasks, ${measured.includes('drain') ? '' : 'drain at most, '}the rest from the settings`
+        : 'at most, from the settings alone; the start is a guess until a deploy was measured'
   return `~${formatDuration(prediction.totalMs)} (${parts.join(', ')}; ${basis})`
 }
 

@@ -9,6 +9,12 @@ import { tolerateTransient } from './poll.ts'
 import type { ServiceRef } from './service.ts'
 import { describeTasks, isStopped, listServiceTasks, taskId } from './tasks.ts'
 
+/**
+ * While tasks drain, the service is listed again this often (a straggler is logged when it shows
+ * up); it is always listed once more before the drain is declared done.
+ */
+const RELIST_EVERY_MS = 30_000
+
 export interface DrainResult {
   ms: number
   /**
@@ -22,18 +28,18 @@ export interface DrainResult {
 
 /**
  * Every task of the service that is not STOPPED yet, whatever its desired status. Tasks already
- * seen STOPPED (the last hour's history) are remembered in `stopped` and not described again.
+ * seen STOPPED (the last hour's history) are kept in `stopped` and not described again.
  */
 export async function liveServiceTasks(
   clients: EcsAccess,
   ref: ServiceRef,
-  stopped: Set<string> = new Set(),
+  stopped: Map<string, Task> = new Map(),
 ): Promise<Task[]> {
   const arns = (await listServiceTasks(clients, ref, ['RUNNING', 'STOPPED'])).filter(
     (arn) => !stopped.has(arn),
   )
   const tasks = await describeTasks(clients, ref.cluster, arns)
-  for (const task of tasks.filter(isStopped)) stopped.add(task.taskArn as string)
+  for (const task of tasks.filter(isStopped)) stopped.set(task.taskArn as string, task)
   return tasks.filter((t) => !isStopped(t))
 }
 
@@ -59,13 +65,15 @@ export async function drainService(
   known: {
     /** The live tasks a caller already listed; anything else is found by listing. */
     live?: Task[]
+    /** The tasks that listing found STOPPED already: not described again. */
+    stopped?: Map<string, Task>
     /** The service is at desired count 0 already: no scale-down to send. */
     scaledDown?: boolean
   } = {},
 ): Promise<DrainResult> {
   const started = Date.now()
   const tracked = new Map<string, Task>()
-  const seenStopped = new Set<string>()
+  const seenStopped = new Map(known.stopped ?? [])
   const live = known.live ?? (await liveServiceTasks(clients, ref, seenStopped))
   for (const task of live) tracked.set(task.taskArn as string, task)
   budget.tracker.observe([...tracked.values()])
@@ -76,6 +84,24 @@ export async function drainService(
     await scaleToZero(clients, ref)
   }
 
+  /** Lists the service again: a task ECS was starting as we scaled down shows up here. */
+  const relist = async (): Promise<void> => {
+    for (const task of await liveServiceTasks(clients, ref, seenStopped)) {
+      if (!tracked.has(task.taskArn as string))
+        log.info(`  task ${taskId(task.taskArn)} appeared while draining`)
+      tracked.set(task.taskArn as string, task)
+    }
+    // The listing described the tracked tasks that stopped since: keep those descriptions.
+    for (const arn of tracked.keys()) {
+      const stopped = seenStopped.get(arn)
+      if (stopped) tracked.set(arn, stopped)
+    }
+  }
+  const notStopped = () => [...tracked.values()].filter((t) => !isStopped(t))
+  const progressOf = (alive: Task[]) => alive.map((t) => `${taskId(t.taskArn)} ${t.lastStatus}`).join(', ')
+  // Tasks that were serving a moment ago cannot have drained yet: the first look waits a poll.
+  const justToldToStop = !known.scaledDown && live.length > 0 && live.every((t) => t.lastStatus === 'RUNNING')
+  let listedAt = started
   let polls = 0
   await waitFor({
     what: `every task of ${ref.service} to reach STOPPED`,
@@ -84,27 +110,28 @@ export async function drainService(
     interval: budget.poll,
     observe: tolerateTransient(async () => {
       polls++
-      const alive = [...tracked.values()].filter((t) => !isStopped(t))
-      if (alive.length === 0 || polls % 5 === 0) {
-        for (const task of await liveServiceTasks(clients, ref, seenStopped)) {
-          if (!tracked.has(task.taskArn as string))
-            log.info(`  task ${taskId(task.taskArn)} appeared while draining`)
+      if (polls === 1 && justToldToStop) return { done: false, progress: progressOf(notStopped()) }
+      // The listing describes every task it finds; otherwise the known ones are described.
+      const listed = notStopped().length === 0 || Date.now() - listedAt >= RELIST_EVERY_MS
+      if (listed) {
+        await relist()
+        listedAt = Date.now()
+      } else {
+        for (const task of await describeTasks(
+          clients,
+          ref.cluster,
+          notStopped().map((t) => t.taskArn as string),
+        )) {
           tracked.set(task.taskArn as string, task)
+          if (isStopped(task)) seenStopped.set(task.taskArn as string, task)
         }
       }
-      const pending = [...tracked.values()].filter((t) => !isStopped(t)).map((t) => t.taskArn as string)
-      for (const task of await describeTasks(clients, ref.cluster, pending)) {
-        tracked.set(task.taskArn as string, task)
-        if (isStopped(task)) seenStopped.add(task.taskArn as string)
-      }
-      const tasks = [...tracked.values()]
-      budget.tracker.observe(tasks)
-      const notStopped = tasks.filter((t) => !isStopped(t))
-      if (notStopped.length === 0) return { done: true, value: undefined }
-      return {
-        done: false,
-        progress: notStopped.map((t) => `${taskId(t.taskArn)} ${t.lastStatus}`).join(', '),
-      }
+      // Never done on a description alone: once more listed before the volume is called free.
+      if (notStopped().length === 0 && !listed) await relist()
+      budget.tracker.observe([...tracked.values()])
+      const alive = notStopped()
+      if (alive.length === 0) return { done: true, value: undefined }
+      return { done: false, progress: progressOf(alive) }
     }),
   })
   const ms = Date.now() - started

@@ -15,6 +15,7 @@ import type { AwsClients } from './clients.ts'
 import { liveServiceTasks } from './drain.ts'
 import {
   describePrediction,
+  observedPhases,
   parseLastDeploy,
   predictDowntime,
   TAG_LAST_DEPLOY,
@@ -25,13 +26,7 @@ import { assertImagesExist } from './images.ts'
 import { targetGroupsOf } from './load-balancer.ts'
 import { tolerateTransient, type PollSettings } from './poll.ts'
 import type { WaitFor } from './rollout.ts'
-import {
-  assertClusterActive,
-  deploymentInProgress,
-  describeDeployments,
-  describeService,
-  type ServiceRef,
-} from './service.ts'
+import { deploymentInProgress, describeDeployments, describeService, type ServiceRef } from './service.ts'
 import {
   efsVolumes,
   registerTaskDefinition,
@@ -93,6 +88,8 @@ export interface Plan {
   desiredCount: number
   /** The service's tasks not yet STOPPED, as the plan listed them: where the drain starts. */
   live: Task[]
+  /** The service's tasks that listing found STOPPED (ECS keeps them about an hour), by ARN. */
+  stopped: Map<string, Task>
   /** Two tasks must never be alive at once (EFS volumes, or forced on). */
   singleWriter: boolean
   /** How long a drain may take: the longest deregistration delay plus the stop timeout. */
@@ -191,7 +188,6 @@ export async function preflight(
     clients.sts.send(new GetCallerIdentityCommand({})),
   )
   log.info(`AWS account ${identity.Account} (${identity.Arn}), region ${request.region}`)
-  await assertClusterActive(clients, request.ref)
   let service = await describeService(clients, request.ref)
   if (service.status !== 'ACTIVE') {
     throw new ActionError(
@@ -202,7 +198,8 @@ export async function preflight(
   // Checked before anything is registered: a refusal leaves AWS as it was.
   const shortening = request.drainConnectionsForSeconds !== undefined && request.strategy === 'drain'
   // Listed here when the check needs them, and not listed again below.
-  const listedEarly = shortening ? await liveServiceTasks(clients, request.ref) : undefined
+  const stopped = new Map<string, Task>()
+  const listedEarly = shortening ? await liveServiceTasks(clients, request.ref, stopped) : undefined
   const shortDrain =
     shortening && listedEarly
       ? await checkSoleUser(
@@ -264,7 +261,7 @@ export async function preflight(
   const definition = await registerTaskDefinition(clients, rendered)
   const newArn = definition.taskDefinitionArn as string
 
-  const live = listedEarly ?? (await liveServiceTasks(clients, request.ref))
+  const live = listedEarly ?? (await liveServiceTasks(clients, request.ref, stopped))
   const measured = await expectedDrainSeconds(clients, service, definition)
   // With drain-connections-for the slowest lowered group waits only that long.
   const lowered = request.drainConnectionsForSeconds
@@ -286,6 +283,7 @@ export async function preflight(
             ...(health ? { containerHealthCheck: health } : {}),
           },
           parseLastDeploy(service.tags?.find((t) => t.key === TAG_LAST_DEPLOY)?.value),
+          observedPhases([...live, ...stopped.values()]),
         )
       : undefined
   const lines = [
@@ -325,6 +323,7 @@ export async function preflight(
     definition,
     desiredCount,
     live,
+    stopped,
     singleWriter,
     drainSeconds: drain.total,
     shortDrain,

@@ -87,10 +87,15 @@ export function failureThreshold(desiredCount: number): number {
   return Math.min(200, Math.max(3, Math.ceil(desiredCount * 0.5)))
 }
 
+/**
+ * Sends the new revision and returns its deployment's id. The service as the reply shows it is
+ * left in `progress`: the first look at the rollout needs no DescribeServices of its own.
+ */
 export async function startDeployment(
   clients: AwsClients,
   ref: ServiceRef,
   target: RolloutTarget,
+  progress: RolloutProgress,
 ): Promise<string> {
   const reply = await aws(`updating ${ref.service} to ${target.taskDefinitionArn.split('/').pop()}`, () =>
     clients.ecs.send(
@@ -106,6 +111,7 @@ export async function startDeployment(
   const service = reply.service as Service
   const deployment = service.deployments?.find((d) => d.status === 'PRIMARY')
   if (!deployment?.id) throw new ActionError('ECS accepted the update but reported no primary deployment.')
+  progress.last = { at: Date.now(), service, tasks: undefined }
   log.info(
     `Deployment ${deployment.id} started: ${target.desiredCount} task(s) of ${target.taskDefinitionArn.split('/').pop()}.`,
   )
@@ -113,37 +119,64 @@ export async function startDeployment(
 }
 
 /** Before the stability window, the deployment's tasks are listed again this often even when nothing moved. */
-const FULL_READ_EVERY = 10
-/** The service (and in the stability window the targets) is read every this many polls when nothing moved. */
-const WINDOW_READ_EVERY = 3
+const FULL_READ_MS = 30_000
+/** The service (and in the stability window the targets) is read this often when nothing moved. */
+const SERVICE_READ_MS = 6000
+/** While only ECS's side is awaited, the tasks are described every this many polls. */
+const TASKS_READ_EVERY = 3
 
 /** In the stability window: every 2 s, so a failing task is still seen within 2 s. */
 const WINDOW_POLL_MS = 2000
+/** A look this recent is not repeated when the next wait starts. */
+const FRESH_MS = 1000
 /** While only the rollout's completion or the first passing target check is awaited. */
 const LAST_STEP_POLL_MS = 500
-/** Before the tasks' expected start: a look this often, until this long before it. */
+/**
+ * Before the tasks' expected start (from a measurement): a look this often, until shortly before
+ * it; around it, every half second, so that the start is seen at once even when it comes early.
+ */
 const SLOW_POLL_MS = 2500
-const FAST_BEFORE_EXPECTED_MS = 3000
+const EXPECTED_POLL_MS = 500
+const AROUND_EXPECTED_MS = 1500
 
-/** What DescribeServices says about the service's tasks: when it changes, something happened. */
-function countsOf(service: Service): string {
+/**
+ * What DescribeServices says beyond the counts of this deployment's tasks: when it changes,
+ * something happened (a deployment started or failed, a task failed, the old tasks changed).
+ */
+function shapeOf(service: Service, deploymentId: string): string {
   return JSON.stringify([
-    service.runningCount,
-    service.pendingCount,
     service.desiredCount,
     (service.deployments ?? []).map((d) => [
       d.id,
       d.status,
       d.rolloutState,
-      d.runningCount,
-      d.pendingCount,
       d.failedTasks,
+      ...(d.id === deploymentId ? [] : [d.runningCount, d.pendingCount]),
     ]),
   ])
 }
 
+/** This deployment's counts, which say a task came or went when the known tasks do not explain them. */
+function ownCounts(service: Service, deploymentId: string): [number, number] | undefined {
+  const deployment = service.deployments?.find((d) => d.id === deploymentId)
+  return deployment ? [deployment.runningCount ?? 0, deployment.pendingCount ?? 0] : undefined
+}
+
+function countsOfTasks(tasks: Task[]): [number, number] {
+  const starting = ['PROVISIONING', 'PENDING', 'ACTIVATING']
+  return [
+    tasks.filter((t) => t.lastStatus === 'RUNNING').length,
+    tasks.filter((t) => t.desiredStatus === 'RUNNING' && starting.includes(t.lastStatus ?? '')).length,
+  ]
+}
+
 export interface RolloutProgress {
   running: Task[]
+  /**
+   * What the last look saw, and when: the next wait starts from it rather than reading again
+   * what was read a moment ago. `tasks` are the deployment's listed tasks, when they were listed.
+   */
+  last?: { at: number; service: Service; tasks: Task[] | undefined }
   /** When the new tasks were first all RUNNING, and first all healthy. */
   runningAt?: number
   healthyAt?: number
@@ -172,11 +205,24 @@ export async function waitForDeployment(
   /** The healthy tasks the stability window watches, and since when. */
   let stable: { since: number; tasks: string[] } | undefined
   let polls = 0
-  let lastCounts: string | undefined
   /** The deployment's tasks (desired RUNNING) as last listed (the running phase's, to begin with), and the service as last read. */
   let known: string[] = progress.running.map((t) => t.taskArn as string)
   let lastService: Service | undefined
   let lastTasks: Task[] = []
+  let lastShape: string | undefined
+  let lastOwnCounts: string | undefined
+  const carried = progress.last && Date.now() - progress.last.at < FRESH_MS ? progress.last : undefined
+  let allReadAt = carried?.tasks ? carried.at : 0
+  let serviceReadAt = carried?.at ?? 0
+  if (carried) {
+    lastService = carried.service
+    lastShape = shapeOf(carried.service, deploymentId)
+    lastOwnCounts = JSON.stringify(ownCounts(carried.service, deploymentId))
+    if (carried.tasks) {
+      lastTasks = carried.tasks
+      known = carried.tasks.map((t) => t.taskArn as string)
+    }
+  }
   /** The previous poll found every new task ready: only ECS's side and the targets were awaited. */
   let onlyEcsLeft = false
   await waitFor({
@@ -191,30 +237,45 @@ export async function waitForDeployment(
     observe: tolerateTransient(async () => {
       polls += 1
       // One call a poll while nothing happens: the known tasks, whose desiredStatus turns STOPPED
-      // the moment ECS decides to stop one; the service (deployment state, counts) every third
-      // poll, and every poll while ECS's side is what is awaited. Everything is read when a known
-      // task is on its way out, when the counts move, until the new tasks are known, and every
-      // few polls before the stability window.
+      // the moment ECS decides to stop one; the service (deployment state, counts) every few
+      // seconds, and every poll while ECS's side is what is awaited. Everything is read when a
+      // known task is on its way out, when the service shows what the known tasks do not explain,
+      // until the new tasks are known, and every half minute before the stability window.
       const complete = known.length >= target.desiredCount
+      // What the previous wait saw a moment ago is this wait's first look.
+      const fresh = polls === 1 && carried !== undefined
       // While only ECS's side is awaited the service is read every poll, and its counts show a
       // task that stops: the tasks themselves only every few polls.
-      const skipTasks = onlyEcsLeft && !stable && polls % WINDOW_READ_EVERY !== 0
+      const skipTasks =
+        (onlyEcsLeft && !stable && polls % TASKS_READ_EVERY !== 0) || (fresh && carried?.tasks !== undefined)
       let tasks = !complete ? [] : skipTasks ? lastTasks : await describeTasks(clients, ref.cluster, known)
+      /** The tasks described in this poll: a listing does not describe them again. */
+      const describedNow = new Map(skipTasks ? [] : tasks.map((t) => [t.taskArn as string, t]))
       const leaving = tasks.length < known.length || tasks.some((t) => t.desiredStatus === 'STOPPED')
       const tasksReady =
         complete &&
         tasks.every(
           (t) => t.lastStatus === 'RUNNING' && (!target.healthChecked || t.healthStatus === 'HEALTHY'),
         )
+      // A little early rather than a poll late: polls do not land on the millisecond.
+      const serviceDue = Date.now() - serviceReadAt >= SERVICE_READ_MS - EXPECTED_POLL_MS
       const readService =
-        !lastService || !complete || leaving || polls % WINDOW_READ_EVERY === 0 || (tasksReady && !stable)
+        !fresh && (!lastService || !complete || leaving || serviceDue || (tasksReady && !stable))
       const service = readService ? await describeService(clients, ref) : (lastService as Service)
+      if (readService) serviceReadAt = Date.now()
       lastService = service
-      const counts = countsOf(service)
+      const shape = shapeOf(service, deploymentId)
+      const own = JSON.stringify(ownCounts(service, deploymentId))
       // The first read has nothing to compare with: the known tasks (if any) were just described.
-      const moved = lastCounts !== undefined && counts !== lastCounts
-      lastCounts = counts
-      const readAll = leaving || moved || !complete || (!stable && polls % FULL_READ_EVERY === 0)
+      // Counts that moved exactly as the described tasks did say nothing new.
+      const moved =
+        lastShape !== undefined &&
+        (shape !== lastShape ||
+          (own !== lastOwnCounts && own !== JSON.stringify(complete ? countsOfTasks(tasks) : undefined)))
+      lastShape = shape
+      lastOwnCounts = own
+      const readAll = leaving || moved || !complete || (!stable && Date.now() - allReadAt >= FULL_READ_MS)
+      if (readAll) allReadAt = Date.now()
       if (readAll) {
         // The stopped tasks first: once a task of a single-writer service has failed, every second
         // until the scale-down is a second ECS may overlap it. Judged as soon as they are known.
@@ -248,11 +309,18 @@ export async function waitForDeployment(
           )
         }
         const runningArns = await runningList()
-        tasks = await describeTasks(clients, ref.cluster, runningArns)
+        const described = await describeTasks(
+          clients,
+          ref.cluster,
+          runningArns.filter((arn) => !describedNow.has(arn)),
+        )
+        for (const task of described) describedNow.set(task.taskArn as string, task)
+        tasks = runningArns.flatMap((arn) => describedNow.get(arn) ?? [])
         known = tasks.map((t) => t.taskArn as string)
       }
       lastTasks = tasks
       onlyEcsLeft = tasksReady && !readAll
+      if (readService && (readAll || !skipTasks)) progress.last = { at: Date.now(), service, tasks }
       const deployment = service.deployments?.find((d) => d.id === deploymentId)
       const primary = service.deployments?.find((d) => d.status === 'PRIMARY')
       if (deployment?.rolloutState === 'FAILED' || !deployment || deployment.status !== 'PRIMARY') {
@@ -284,14 +352,19 @@ export async function waitForDeployment(
       progress.running = running
       if (running.length >= target.desiredCount) progress.runningAt ??= Date.now()
       const runningText = `${running.length}/${target.desiredCount} new task(s) RUNNING`
-      // Until shortly before the tasks are expected to run (the last deploy took that long), a
-      // slower look: nothing but their own progress is due.
-      const slowUntil =
+      // Until shortly before the tasks are expected to run (a measurement says when), a slower
+      // look: nothing but their own progress is due. Around that moment, a quick one.
+      const expected =
         target.expectedRunningAt !== undefined && reportedStops.size === 0
-          ? target.expectedRunningAt - FAST_BEFORE_EXPECTED_MS
-          : 0
-      const starting = (): { pollInMs?: number } =>
-        Date.now() < slowUntil ? { pollInMs: Math.min(SLOW_POLL_MS, slowUntil - Date.now()) } : {}
+          ? target.expectedRunningAt
+          : undefined
+      const starting = (): { pollInMs?: number } => {
+        if (expected === undefined) return {}
+        const now = Date.now()
+        if (now < expected - AROUND_EXPECTED_MS)
+          return { pollInMs: Math.min(SLOW_POLL_MS, expected - AROUND_EXPECTED_MS - now) }
+        return now < expected + AROUND_EXPECTED_MS ? { pollInMs: EXPECTED_POLL_MS } : {}
+      }
       if (until === 'running') {
         return running.length >= target.desiredCount
           ? { done: true, value: undefined }
@@ -314,9 +387,7 @@ export async function waitForDeployment(
       // Targets matter once the new tasks run (their reasons explain a rollout that does not
       // complete); in the window, every few polls.
       const readTargets =
-        groups.length > 0 &&
-        running.length >= target.desiredCount &&
-        (!stable || readAll || polls % WINDOW_READ_EVERY === 0)
+        groups.length > 0 && running.length >= target.desiredCount && (!stable || readAll || readService)
       const lb = readTargets ? await readTargetHealth(clients, groups) : undefined
       if (lb) budget.tracker.noteTargets(lb.targets)
       if (lb && (lb.healthy < target.desiredCount || lb.notReady.length > 0)) {

@@ -30,12 +30,18 @@ function noSuchCluster(clients: EcsAccess, ref: ServiceRef, status?: string): In
   )
 }
 
-export async function assertClusterActive(clients: EcsAccess, ref: ServiceRef): Promise<void> {
-  const reply = await aws(`describing cluster ${ref.cluster}`, () =>
-    clients.ecs.send(new DescribeClustersCommand({ clusters: [ref.cluster] })),
-  )
-  const cluster = reply.clusters?.[0]
-  if (!cluster || cluster.status !== 'ACTIVE') throw noSuchCluster(clients, ref, cluster?.status)
+/**
+ * Whether the cluster is missing or not ACTIVE: asked only once a service was not found in it,
+ * so that the right input is named. Without ecs:DescribeClusters the service is blamed.
+ */
+async function clusterProblem(clients: EcsAccess, ref: ServiceRef): Promise<InputError | undefined> {
+  try {
+    const reply = await clients.ecs.send(new DescribeClustersCommand({ clusters: [ref.cluster] }))
+    const cluster = reply.clusters?.[0]
+    return !cluster || cluster.status !== 'ACTIVE' ? noSuchCluster(clients, ref, cluster?.status) : undefined
+  } catch {
+    return undefined
+  }
 }
 
 export async function describeService(clients: EcsAccess, ref: ServiceRef): Promise<Service> {
@@ -53,6 +59,8 @@ export async function describeService(clients: EcsAccess, ref: ServiceRef): Prom
   }
   const service = reply.services?.[0]
   if (!service) {
+    const wrongCluster = await clusterProblem(clients, ref)
+    if (wrongCluster) throw wrongCluster
     const reason = reply.failures?.[0]?.reason ?? 'MISSING'
     throw inputError(
       'service',
