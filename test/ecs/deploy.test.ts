@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Cancellation } from '@ecs-lockstep/core'
 import { testContext } from '../support/action-context.ts'
+import type { Task } from '@aws-sdk/client-ecs'
 import {
+  ACCOUNT,
   CLUSTER,
   ECR_HOST,
   REGION,
@@ -282,6 +284,43 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     expect(error).toBeUndefined()
     expect(outcome?.drainMs).toBe(0)
     expect(fake.callsTo('UpdateService').map((c) => c.input.desiredCount)).toEqual([1])
+  })
+
+  it('lists the service once more before calling the volume free: a task that shows up late keeps the drain waiting', async () => {
+    const fake = scripted({
+      stop: { deactivatingMs: 50, stoppingMs: 50 },
+      ecrImages: ['wwhd-dev-backend:new'],
+    })
+    // A task ECS was starting as the service scaled down, absent from the preflight's listing: it
+    // appears once the drain has begun, already told to stop, and takes 600 ms more to get there.
+    const straggler: Task = {
+      taskArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:task/${CLUSTER}/${'5'.repeat(32)}`,
+      taskDefinitionArn: tdArn(41),
+      group: `service:${SERVICE}`,
+      lastStatus: 'STOPPING',
+      desiredStatus: 'STOPPED',
+      containers: [{ name: 'api', lastStatus: 'RUNNING' }],
+      createdAt: new Date(),
+      startedAt: new Date(),
+    }
+    let stoppedAt = 0
+    const { DescribeTasksCommand } = await import('@aws-sdk/client-ecs')
+    fake.ecs.on(DescribeTasksCommand).callsFake((input: { tasks: string[] }) => {
+      if (fake.callsTo('UpdateService').length > 0 && !fake.tasks.has(straggler.taskArn as string)) {
+        fake.tasks.set(straggler.taskArn as string, straggler)
+        setTimeout(() => {
+          Object.assign(straggler, { lastStatus: 'STOPPED', stoppedAt: new Date() })
+          stoppedAt = Date.now()
+        }, 600)
+      }
+      return fake.describeTasks(input)
+    })
+    const { error, log } = await run()
+    expect(error).toBeUndefined()
+    expect(log()).toContain(`task ${'5'.repeat(32)} appeared while draining`)
+    const deployCall = fake.callsTo('UpdateService').find((c) => c.input.taskDefinition)
+    expect(stoppedAt).toBeGreaterThan(0)
+    expect(fake.started + (deployCall?.at ?? 0)).toBeGreaterThanOrEqual(stoppedAt)
   })
 
   it('keeps waiting through bursts of throttling', async () => {

@@ -127,6 +127,8 @@ const TASKS_READ_EVERY = 3
 
 /** In the stability window: every 2 s, so a failing task is still seen within 2 s. */
 const WINDOW_POLL_MS = 2000
+/** Polls do not land on the millisecond: a read due this soon is done now rather than a poll late. */
+const POLL_SLACK_MS = 500
 /** A look this recent is not repeated when the next wait starts. */
 const FRESH_MS = 1000
 /** While only the rollout's completion or the first passing target check is awaited. */
@@ -257,8 +259,7 @@ export async function waitForDeployment(
         tasks.every(
           (t) => t.lastStatus === 'RUNNING' && (!target.healthChecked || t.healthStatus === 'HEALTHY'),
         )
-      // A little early rather than a poll late: polls do not land on the millisecond.
-      const serviceDue = Date.now() - serviceReadAt >= SERVICE_READ_MS - EXPECTED_POLL_MS
+      const serviceDue = Date.now() - serviceReadAt >= SERVICE_READ_MS - POLL_SLACK_MS
       const readService =
         !fresh && (!lastService || !complete || leaving || serviceDue || (tasksReady && !stable))
       const service = readService ? await describeService(clients, ref) : (lastService as Service)
@@ -275,8 +276,8 @@ export async function waitForDeployment(
       lastShape = shape
       lastOwnCounts = own
       const readAll = leaving || moved || !complete || (!stable && Date.now() - allReadAt >= FULL_READ_MS)
-      if (readAll) allReadAt = Date.now()
       if (readAll) {
+        allReadAt = Date.now()
         // The stopped tasks first: once a task of a single-writer service has failed, every second
         // until the scale-down is a second ECS may overlap it. Judged as soon as they are known.
         const runningList = settled(listDeploymentTasks(clients, ref, deploymentId, 'RUNNING'))
