@@ -1,10 +1,13 @@
 import { describe, expect, it } from '@jest/globals'
 import { readActionYaml, REPO_ROOT } from '@ecs-lockstep/action-runner'
 import type { Input } from '@ecs-lockstep/core'
-import { readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 
-const actions = readdirSync(join(REPO_ROOT, 'actions'))
+// actions/shared holds code two actions share, not an action.
+const actions = readdirSync(join(REPO_ROOT, 'actions')).filter((name) =>
+  existsSync(join(REPO_ROOT, 'actions', name, 'action.yml')),
+)
 
 /**
  * action.yml is what the runner and users read; src/inputs.ts is what the code parses. They must

@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import * as ecs from '@aws-sdk/client-ecs'
-import { READ_ONLY_FIELDS as CORE_READ_ONLY } from '@ecs-lockstep/core/ecs/task-definition'
-import { failureThreshold as coreThreshold } from '@ecs-lockstep/core/ecs/rollout'
+import {
+  READ_ONLY_FIELDS as CORE_READ_ONLY,
+  failureThreshold as coreThreshold,
+} from '@ecs-lockstep/ecs-deploy'
 import { READ_ONLY_FIELDS as LOCAL_READ_ONLY } from '../../packages/ecs-local/src/services/ecs.ts'
 import { failureThreshold as localThreshold } from '../../packages/ecs-local/src/ecs/deployments.ts'
 

@@ -1,11 +1,12 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals'
-import { createClients } from '@ecs-lockstep/core/ecs/clients'
-import { deploy, type DeployRequest } from '@ecs-lockstep/core/ecs/deploy'
-import { restoreAfterInterruption } from '@ecs-lockstep/core/ecs/interrupted'
+import { createClients, deploy, type DeployRequest } from '@ecs-lockstep/ecs-deploy'
+import { restoreAfterInterruption } from '@ecs-lockstep/ecs-deploy/after-kill'
+import { reportingEngine } from '../../actions/shared/deploying.ts'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Cancellation } from '@ecs-lockstep/core'
+import { asInputError, RequestError, type Cancellation } from '@ecs-lockstep/core'
+import { inputs } from '../../actions/drain-and-deploy/src/inputs.ts'
 import { testContext } from '../support/action-context.ts'
 import type { Task } from '@aws-sdk/client-ecs'
 import {
@@ -57,11 +58,6 @@ function request(overrides: Partial<DeployRequest> = {}): DeployRequest {
     deadline: Date.now() + 10_000,
     ifDeploymentInProgress: 'wait',
     purpose: 'deploy',
-    outputs: {
-      previous: 'previous-task-definition-arn',
-      next: 'task-definition-arn',
-      deployment: 'deployment-id',
-    },
     poll: FAST,
     ...overrides,
   }
@@ -75,10 +71,18 @@ async function run(
   const test = testContext(signal, cancellation)
   release = test.release
   try {
-    const outcome = await deploy(test.ctx, createClients(REGION), request(overrides))
-    return { outcome, error: undefined, ...test }
+    // The engine's events reach the test's action context as they reach drain-and-deploy's.
+    const engine = reportingEngine(test.ctx, {
+      previous: 'previous-task-definition-arn',
+      next: 'task-definition-arn',
+      deployment: 'deployment-id',
+    })
+    const outcome = await deploy(engine, createClients(REGION), request(overrides))
+    return { outcome, error: undefined, engineError: undefined, ...test }
   } catch (error) {
-    return { outcome: undefined, error: error as Error & { hint?: string }, ...test }
+    // The engine names the request's field; drain-and-deploy names its input, as here.
+    const named = asInputError(error, inputs) as Error & { hint?: string }
+    return { outcome: undefined, error: named, engineError: error, ...test }
   }
 }
 
@@ -266,6 +270,8 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
   it('refuses two tasks or a rolling update of an EFS service before any change', async () => {
     const fake = scripted()
     const two = await run({ desiredCount: 2 })
+    expect(two.engineError).toBeInstanceOf(RequestError)
+    expect(two.engineError).toMatchObject({ field: 'desiredCount', value: '2' })
     expect(two.error?.message).toMatch(
       /^Input 'desired-count' "2": the task definition mounts EFS volume\(s\) database \(fs-0421d6926b3c7056d\)/,
     )
@@ -385,8 +391,9 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     process.env['STATE_restore-point'] = saved.at(-1)
     const post = testContext()
     release = post.release
+    let restored: Awaited<ReturnType<typeof restoreAfterInterruption>>
     try {
-      await restoreAfterInterruption(post.ctx)
+      restored = await restoreAfterInterruption(post.ctx.signal)
     } finally {
       delete process.env['STATE_restore-point']
     }
@@ -406,7 +413,7 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     expect(post.log()).toContain(
       'Restored wwhd-backend to wwhd-backend:41 at 1 task(s) after every task had STOPPED.',
     )
-    expect(post.ctx.report.headline).toBe('restored wwhd-backend to wwhd-backend:41 at 1 task(s)')
+    expect(restored).toMatchObject({ service: 'wwhd-backend', revision: 'wwhd-backend:41', desiredCount: 1 })
   })
 
   it('when cancelled mid-drain, restores the previous revision only after every task has STOPPED, before the kill', async () => {

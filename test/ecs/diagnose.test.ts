@@ -1,8 +1,12 @@
 import { afterEach, expect, it } from '@jest/globals'
 import type { Task } from '@aws-sdk/client-ecs'
-import { createClients } from '@ecs-lockstep/core/ecs/clients'
-import { diagnose, failedCheckInEvents, firstCauseLine } from '@ecs-lockstep/core/ecs/diagnose'
-import { TaskTracker } from '@ecs-lockstep/core/ecs/tasks'
+import {
+  createClients,
+  diagnose,
+  failedCheckInEvents,
+  firstCauseLine,
+  TaskTracker,
+} from '@ecs-lockstep/ecs-deploy'
 import { CLUSTER, REGION, ScriptedEcs, SERVICE, tdArn } from '../support/scripted-ecs.ts'
 
 let ecs: ScriptedEcs | undefined

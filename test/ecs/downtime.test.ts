@@ -8,7 +8,7 @@ import {
   parseLastDeploy,
   predictDowntime,
   type DowntimeSettings,
-} from '../../packages/core/src/ecs/downtime.ts'
+} from '../../packages/ecs-deploy/src/downtime.ts'
 
 const SETTINGS: DowntimeSettings = {
   drainDelaySeconds: 10,

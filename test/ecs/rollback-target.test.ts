@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs'
-import { createClients } from '@ecs-lockstep/core/ecs/clients'
-import { chooseRollbackTarget } from '@ecs-lockstep/core/ecs/rollback-target'
+import { createClients, chooseRollbackTarget } from '@ecs-lockstep/ecs-deploy'
 import { testContext } from '../support/action-context.ts'
 import { CLUSTER, REGION, ScriptedEcs, SERVICE, tdArn, type ScriptOptions } from '../support/scripted-ecs.ts'
 

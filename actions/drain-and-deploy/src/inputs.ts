@@ -7,7 +7,7 @@ import {
   secretArnProblem,
   serviceProblem,
 } from '@ecs-lockstep/core/references'
-import { taskDefinitionFileProblem } from '@ecs-lockstep/core/ecs/task-definition-file'
+import { taskDefinitionFileProblem } from '@ecs-lockstep/ecs-deploy/checks'
 
 export const inputs = {
   cluster: text({ required: true, check: clusterProblem }),

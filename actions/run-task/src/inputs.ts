@@ -1,6 +1,6 @@
 import { bool, custom, duration, oneOf, region, text } from '@ecs-lockstep/core'
 import { clusterProblem, revisionProblem, serviceProblem } from '@ecs-lockstep/core/references'
-import { parseContainerOverrides, parseNetworkConfiguration } from '@ecs-lockstep/core/ecs/overrides'
+import { parseContainerOverrides, parseNetworkConfiguration } from '@ecs-lockstep/ecs-deploy/checks'
 import type { ContainerOverride, NetworkConfiguration } from '@aws-sdk/client-ecs'
 
 export const inputs = {

@@ -2,13 +2,22 @@ import * as log from '@ecs-lockstep/core/log'
 import { DescribeTaskDefinitionCommand, type Task } from '@aws-sdk/client-ecs'
 import { ActionError, errorMessage, sleep } from '@ecs-lockstep/core'
 import { isTransient } from '@ecs-lockstep/core/aws/errors'
-import { createBudget } from '@ecs-lockstep/core/ecs/budget'
-import type { ServiceClients } from '@ecs-lockstep/core/ecs/clients'
-import { drainService, scaleToZero } from '@ecs-lockstep/core/ecs/drain'
-import { describeService, primaryDeployment, type ServiceRef } from '@ecs-lockstep/core/ecs/service'
-import { revisionOf, stateNow } from '@ecs-lockstep/core/ecs/service-state'
-import { efsVolumes } from '@ecs-lockstep/core/ecs/task-definition'
-import { describeStopping, describeTasks, listDeploymentTasks, taskId } from '@ecs-lockstep/core/ecs/tasks'
+import {
+  createBudget,
+  type ServiceClients,
+  drainService,
+  scaleToZero,
+  describeService,
+  primaryDeployment,
+  type ServiceRef,
+  revisionOf,
+  stateNow,
+  efsVolumes,
+  describeStopping,
+  describeTasks,
+  listDeploymentTasks,
+  taskId,
+} from '@ecs-lockstep/ecs-deploy'
 
 const WATCH_EVERY_MS = 1000
 

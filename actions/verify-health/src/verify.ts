@@ -8,24 +8,27 @@ import {
 import {
   ActionError,
   type ActionContext,
+  RequestError,
   formatDuration,
   maskSecret,
   toSeconds,
   waitFor,
 } from '@ecs-lockstep/core'
 import { aws } from '@ecs-lockstep/core/aws/errors'
-import { createServiceClients, type ServiceClients } from '@ecs-lockstep/core/ecs/clients'
-import { readTargetHealth, targetGroupsOf } from '@ecs-lockstep/core/ecs/load-balancer'
-import { tolerateTransient } from '@ecs-lockstep/core/ecs/poll'
 import {
+  createServiceClients,
+  type ServiceClients,
+  readTargetHealth,
+  targetGroupsOf,
+  tolerateTransient,
   describeService,
   primaryDeployment,
   tagService,
   TAG_VERIFIED,
   type ServiceRef,
-} from '@ecs-lockstep/core/ecs/service'
-import { stateNow } from '@ecs-lockstep/core/ecs/service-state'
-import { shortRevision } from '@ecs-lockstep/core/ecs/task-definition'
+  stateNow,
+  shortRevision,
+} from '@ecs-lockstep/ecs-deploy'
 import { send, type ProbeResult } from '@ecs-lockstep/core/http'
 import type { ApiUser, HttpCheck } from './checks.ts'
 import { TaskWatch } from './task-watch.ts'
@@ -335,6 +338,8 @@ export async function verifyHealth(ctx: ActionContext<Output>, plan: VerifyPlan)
     await verify(ctx, plan, clients)
   } catch (error) {
     if (!clients || !plan.ref || ctx.signal.aborted || !(error instanceof ActionError)) throw error
+    // A wrong cluster or service: the action names its input; there is no state to read.
+    if (error instanceof RequestError) throw error
     if (error.message.includes('State now')) throw error
     const { line } = await stateNow(clients, plan.ref)
     throw new ActionError(`${error.message}\n${line}`, { hint: error.hint, cause: error })

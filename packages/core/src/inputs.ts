@@ -352,6 +352,41 @@ export class InputError extends ActionError {
 }
 
 /**
+ * A value handed to the deploy engine is wrong. The engine knows no action inputs, so `field` names
+ * the request's field (`taskDefinition`, `desiredCount`...); the action turns it into the
+ * InputError of the input that gave the value with `asInputError`.
+ */
+export class RequestError extends ActionError {
+  readonly field: string
+  readonly value: string
+  readonly problem: string
+
+  constructor(field: string, value: string, problem: string) {
+    super(`${field}${value === '' ? '' : ` ${shown(value)}`}: ${problem}`, { hint: 'Nothing was changed.' })
+    this.field = field
+    this.value = value
+    this.problem = problem
+  }
+}
+
+/**
+ * The InputError naming the input behind a RequestError's field: the input whose camelCase name is
+ * the field, or the one `renamed` gives. Any other error comes back as it was.
+ */
+export function asInputError(
+  error: unknown,
+  specs: Record<string, Input<unknown>>,
+  renamed: Record<string, string> = {},
+): unknown {
+  if (!(error instanceof RequestError)) return error
+  const name = renamed[error.field] ?? Object.keys(specs).find((input) => camel(input) === error.field)
+  if (name === undefined) return error
+  const named = inputError(name, error.value, error.problem)
+  named.cause = error
+  return named
+}
+
+/**
  * Checks that span inputs (two that go together, a value that depends on another): given the values
  * and the names of the inputs that already failed, each returns its problem lines, written as
  * describeInputProblem writes them, so that they join the others in one error.

@@ -2,6 +2,7 @@ import * as core from '@actions/core'
 import * as log from './log.ts'
 import { ActionError, CancelledError, errorMessage } from './errors.ts'
 import { Report, type PhaseStatus } from './report.ts'
+import { asInputError, type Input } from './inputs.ts'
 import { redact } from './secrets.ts'
 import { formatDuration } from './time.ts'
 import { bounded } from './log.ts'
@@ -68,6 +69,10 @@ function cancellationSignal(): { signal: AbortSignal; cancellation: Cancellation
 export async function runAction<Output extends string = string>(
   action: string,
   body: (ctx: ActionContext<Output>) => Promise<void>,
+  options: {
+    /** The action's inputs: the deploy engine's RequestError for a field becomes the error of its input. */
+    inputs?: Record<string, Input<unknown>>
+  } = {},
 ): Promise<void> {
   const report = new Report(action)
   const cleanups: (() => Promise<void> | void)[] = []
@@ -104,7 +109,8 @@ export async function runAction<Output extends string = string>(
   let outcome: { ok: boolean; error?: string; hint?: string } = { ok: true }
   try {
     await body(ctx)
-  } catch (error) {
+  } catch (thrown) {
+    const error = options.inputs ? asInputError(thrown, options.inputs) : thrown
     const cancelled = signal.aborted
     const message = redact(
       cancelled && !(error instanceof ActionError) ? 'The workflow was cancelled.' : errorMessage(error),

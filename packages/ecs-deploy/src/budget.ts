@@ -1,3 +1,5 @@
+import { ActionError } from '@ecs-lockstep/core/errors'
+import { formatDuration } from '@ecs-lockstep/core/time'
 import { DEPLOY_POLL, type PollSettings } from './poll.ts'
 import { TaskTracker } from './tasks.ts'
 
@@ -38,4 +40,29 @@ export function cleanupBudget(from: Budget, deadline: () => number, signal: Abor
 
 export function remainingMs(budget: Budget): number {
   return Math.max(0, budget.deadline() - Date.now())
+}
+
+/**
+ * Runs `work` within the budget's deadline: the waits inside already stop there, this bounds the
+ * rest too (reads and writes ECS retries on its own), so that no part of a step outlives `timeout`.
+ */
+export async function withinBudget<T>(budget: Budget, what: string, work: () => Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const startedAt = Date.now()
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          new ActionError(
+            `${what} did not finish within the time left (${formatDuration(Date.now() - startedAt)}).`,
+          ),
+        ),
+      Math.max(0, budget.deadline() - startedAt),
+    )
+  })
+  try {
+    return await Promise.race([work(), late])
+  } finally {
+    clearTimeout(timer)
+  }
 }

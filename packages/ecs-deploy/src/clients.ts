@@ -3,7 +3,7 @@ import { ECRClient } from '@aws-sdk/client-ecr'
 import { ECSClient } from '@aws-sdk/client-ecs'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { STSClient } from '@aws-sdk/client-sts'
-import { clientConfig } from '../aws/clients.ts'
+import { clientConfig } from '@ecs-lockstep/core/aws/clients'
 
 /** The AWS clients a deploy talks to, created once per action run. */
 export interface AwsClients {

@@ -1,9 +1,6 @@
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { DescribeTaskDefinitionCommand, type ContainerDefinition, type Task } from '@aws-sdk/client-ecs'
-import * as core from '@actions/core'
-import * as log from '../log.ts'
-import type { Report } from '../report.ts'
-import { errorMessage } from '../errors.ts'
+import { errorMessage } from '@ecs-lockstep/core/errors'
 import type { AwsClients } from './clients.ts'
 import { containersRan } from './rollout.ts'
 import { describeService, eventsSince, type ServiceRef } from './service.ts'
@@ -39,6 +36,8 @@ export interface DiagnosisScope {
   /** Tasks the suite stopped on purpose (the drain): never failures. */
   stoppedOnPurpose: Set<string>
   tracker?: TaskTracker
+  /** Epoch ms: the step's deadline. The diagnosis returns what it has gathered by then (given 3 s at least). */
+  deadline?: number
 }
 
 /**
@@ -180,6 +179,31 @@ export async function diagnose(
   scope: DiagnosisScope,
 ): Promise<Diagnosis> {
   const diagnosis: Diagnosis = { events: [], failedTasks: [], logs: [] }
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), Math.max(3_000, (scope.deadline ?? Infinity) - Date.now()))
+  })
+  try {
+    const gathered = gather(clients, ref, scope, diagnosis).then(() => 'done' as const)
+    if ((await Promise.race([gathered, late])) === 'late')
+      diagnosis.events.push("(the diagnosis stopped at the step's timeout: this is what it had gathered)")
+  } finally {
+    clearTimeout(timer)
+  }
+  return {
+    ...diagnosis,
+    failedTasks: [...diagnosis.failedTasks],
+    events: [...diagnosis.events],
+    logs: [...diagnosis.logs],
+  }
+}
+
+async function gather(
+  clients: AwsClients,
+  ref: ServiceRef,
+  scope: DiagnosisScope,
+  diagnosis: Diagnosis,
+): Promise<void> {
   try {
     const service = await describeService(clients, ref)
     const events = eventsSince(service, scope.since)
@@ -224,7 +248,6 @@ export async function diagnose(
   } catch (error) {
     diagnosis.events.push(`(could not gather everything: ${errorMessage(error)})`)
   }
-  return diagnosis
 }
 
 /** The first cause in one line, for the failure message. */
@@ -232,27 +255,4 @@ export function firstCauseLine(diagnosis: Diagnosis): string {
   const cause = diagnosis.firstCause
   if (!cause) return ''
   return `First cause: ${cause.line}${cause.check ? `; last failing health check: ${cause.check}` : ''}`
-}
-
-/** Puts a diagnosis in a log group and in the job summary, the same lines in both. */
-export function reportDiagnosis(report: Report, diagnosis: Diagnosis): void {
-  core.startGroup('Why it failed: first cause, failed tasks, service events, container logs')
-  if (diagnosis.firstCause) log.info(firstCauseLine(diagnosis))
-  log.info('Tasks that failed (oldest first):')
-  for (const line of diagnosis.failedTasks.length ? diagnosis.failedTasks : ['(none)']) log.info(`  ${line}`)
-  log.info('Service events since the deploy began:')
-  for (const line of diagnosis.events.length ? diagnosis.events : ['(none)']) log.info(`  ${line}`)
-  for (const tail of diagnosis.logs) {
-    log.info(`--- ${tail.title} ---`)
-    log.info(tail.lines)
-  }
-  core.endGroup()
-  if (diagnosis.firstCause)
-    report.section('First cause', firstCauseLine(diagnosis).replace(/^First cause: /, ''), { open: true })
-  if (diagnosis.failedTasks.length)
-    report.section('Tasks that failed (oldest first)', diagnosis.failedTasks.join('\n'), { open: true })
-  report.section('Service events since the deploy began', diagnosis.events.join('\n') || '(none)', {
-    open: diagnosis.failedTasks.length === 0,
-  })
-  for (const tail of diagnosis.logs) report.section(tail.title, tail.lines)
 }

@@ -1,5 +1,5 @@
 import type { Task } from '@aws-sdk/client-ecs'
-import { formatDuration } from '../time.ts'
+import { formatDuration } from '@ecs-lockstep/core/time'
 
 /**
  * The downtime of a drain deploy, phase by phase: from the scale-down (ECS deregisters the old

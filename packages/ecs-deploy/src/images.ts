@@ -1,8 +1,8 @@
 import { DescribeImagesCommand, GetAuthorizationTokenCommand } from '@aws-sdk/client-ecr'
-import * as log from '../log.ts'
-import { ActionError, errorMessage } from '../errors.ts'
-import { awsErrorName } from '../aws/errors.ts'
-import { maskSecret } from '../secrets.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { ActionError, errorMessage } from '@ecs-lockstep/core/errors'
+import { awsErrorName } from '@ecs-lockstep/core/aws/errors'
+import { maskSecret } from '@ecs-lockstep/core/secrets'
 import type { AwsClients } from './clients.ts'
 
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/

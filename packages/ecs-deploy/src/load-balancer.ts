@@ -1,6 +1,6 @@
 import type { Service } from '@aws-sdk/client-ecs'
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { aws } from '../aws/errors.ts'
+import { aws } from '@ecs-lockstep/core/aws/errors'
 import type { AwsClients } from './clients.ts'
 
 /** The target groups a service registers its tasks in. */

@@ -1,8 +1,8 @@
 import * as core from '@actions/core'
-import * as log from '../log.ts'
-import { ActionError } from '../errors.ts'
-import type { ActionContext } from '../run.ts'
-import { ONE_OFF_STATE } from './one-off.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { ActionError } from '@ecs-lockstep/core/errors'
+import { createBudget } from './budget.ts'
+import { createOneOffClients, ONE_OFF_STATE, stopAndConfirm } from './one-off.ts'
 
 /** Time the post step gives ECS to stop the task: a container's stop timeout is at most 120 s. */
 const POST_STOP_MS = 5 * 60_000
@@ -10,18 +10,19 @@ const POST_STOP_MS = 5 * 60_000
 /**
  * Post step of run-task: when the main step was killed (or ran out of time) before it saw its
  * task STOPPED, stop the task here and wait until it is, so nothing started after this job finds
- * the one-off task still holding the volumes.
+ * the one-off task still holding the volumes. Returns the task's id and state, or undefined when
+ * there was nothing to do.
  */
-export async function stopAfterInterruption(ctx: ActionContext): Promise<void> {
+export async function stopAfterInterruption(
+  signal: AbortSignal,
+): Promise<{ taskId: string; state: string } | undefined> {
   const saved = core.getState(ONE_OFF_STATE)
-  if (!saved) return
+  if (!saved) return undefined
   const point = JSON.parse(saved) as { cluster: string; region: string; taskArn: string }
   const id = point.taskArn.split('/').pop()
   log.warning(`The main step ended before task ${id} had stopped; stopping it now and waiting until it has.`)
-  const { createBudget } = await import('./budget.ts')
-  const { createOneOffClients, stopAndConfirm } = await import('./one-off.ts')
   const clients = createOneOffClients(point.region)
-  const budget = createBudget(Date.now() + POST_STOP_MS, ctx.signal)
+  const budget = createBudget(Date.now() + POST_STOP_MS, signal)
   const { stopped, line } = await stopAndConfirm(
     clients,
     point.cluster,
@@ -36,6 +37,5 @@ export async function stopAfterInterruption(ctx: ActionContext): Promise<void> {
     })
   core.saveState(ONE_OFF_STATE, '')
   log.info(line)
-  ctx.report.headline = `stopped the one-off task ${id}`
-  ctx.report.fact('State after the stop', line)
+  return { taskId: id as string, state: line }
 }

@@ -14,12 +14,12 @@ import {
   type Task,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs'
-import * as log from '../log.ts'
-import { ActionError, errorMessage } from '../errors.ts'
-import { inputError } from '../inputs.ts'
-import { clientConfig } from '../aws/clients.ts'
-import { aws, awsErrorName } from '../aws/errors.ts'
-import { waitFor } from '../wait.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { ActionError, errorMessage } from '@ecs-lockstep/core/errors'
+import { RequestError } from '@ecs-lockstep/core/inputs'
+import { clientConfig } from '@ecs-lockstep/core/aws/clients'
+import { aws, awsErrorName } from '@ecs-lockstep/core/aws/errors'
+import { waitFor } from '@ecs-lockstep/core/wait'
 import type { AwsClients } from './clients.ts'
 import { containerLog, LOG_LINES } from './diagnose.ts'
 import { tolerateTransient } from './poll.ts'
@@ -100,8 +100,8 @@ async function describeDefinition(clients: OneOffClients, reference: string): Pr
   } catch (error) {
     if (awsErrorName((error as { cause?: unknown }).cause) !== 'ClientException') throw error
   }
-  throw inputError(
-    'task-definition',
+  throw new RequestError(
+    'taskDefinition',
     reference,
     `there is no such task definition in ${clients.region}: expected a registered family, family:revision or task definition ARN`,
   )
@@ -114,16 +114,16 @@ async function describeDefinition(clients: OneOffClients, reference: string): Pr
 export async function planOneOff(clients: OneOffClients, request: OneOffRequest): Promise<OneOffPlan> {
   const definition = await describeDefinition(clients, request.taskDefinition)
   if (definition.status !== 'ACTIVE')
-    throw inputError(
-      'task-definition',
+    throw new RequestError(
+      'taskDefinition',
       request.taskDefinition,
       `that revision is ${definition.status}: expected an ACTIVE revision (ECS runs no task from a deregistered one)`,
     )
   const containers = (definition.containerDefinitions ?? []).map((c) => c.name)
   for (const override of request.containerOverrides) {
     if (!containers.includes(override.name))
-      throw inputError(
-        'container-overrides',
+      throw new RequestError(
+        'containerOverrides',
         override.name ?? '',
         `${shortRevision(definition.taskDefinitionArn)} has no container of that name: expected one of ${containers.join(', ')}`,
       )
@@ -149,8 +149,8 @@ export async function planOneOff(clients: OneOffClients, request: OneOffRequest)
   const networkConfiguration = request.networkConfiguration ?? service?.networkConfiguration
   if (networkConfiguration) launch.networkConfiguration = networkConfiguration
   else if (definition.networkMode === 'awsvpc')
-    throw inputError(
-      'network-configuration',
+    throw new RequestError(
+      'networkConfiguration',
       '',
       `${shortRevision(definition.taskDefinitionArn)} uses awsvpc networking, which needs subnets: give network-configuration, or service to copy it from`,
     )
@@ -159,8 +159,8 @@ export async function planOneOff(clients: OneOffClients, request: OneOffRequest)
   const requireDrained =
     request.requireDrained === 'true' || (request.requireDrained === 'auto' && fileSystems.length > 0)
   if (request.requireDrained === 'true' && fileSystems.length === 0 && !service)
-    throw inputError(
-      'require-drained',
+    throw new RequestError(
+      'requireDrained',
       'true',
       `${shortRevision(definition.taskDefinitionArn)} mounts no EFS volume and no service is given: nothing to check it against (set service)`,
     )

@@ -1,6 +1,6 @@
 import type { ContainerOverride, NetworkConfiguration } from '@aws-sdk/client-ecs'
 import * as z from 'zod/mini'
-import { shown } from '../inputs.ts'
+import { shown } from '@ecs-lockstep/core/inputs'
 
 // JSON inputs in the shapes ECS's RunTask takes (what `aws ecs run-task --overrides` and
 // `--network-configuration` take too), checked field by field so that a typo is an input error

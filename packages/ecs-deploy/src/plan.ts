@@ -4,12 +4,11 @@ import {
   DescribeTargetGroupsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts'
-import * as log from '../log.ts'
-import { ActionError } from '../errors.ts'
-import { inputError } from '../inputs.ts'
-import type { ActionContext } from '../run.ts'
-import { aws } from '../aws/errors.ts'
-import { waitFor } from '../wait.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { ActionError } from '@ecs-lockstep/core/errors'
+import { RequestError } from '@ecs-lockstep/core/inputs'
+import { aws } from '@ecs-lockstep/core/aws/errors'
+import { waitFor } from '@ecs-lockstep/core/wait'
 import type { Budget } from './budget.ts'
 import type { AwsClients } from './clients.ts'
 import { liveServiceTasks } from './drain.ts'
@@ -66,11 +65,6 @@ export interface DeployRequest {
   /** `proceed`: a rollback replaces the failing deployment rather than waiting for it. */
   ifDeploymentInProgress: 'wait' | 'fail' | 'proceed'
   purpose: 'deploy' | 'rollback'
-  /**
-   * Output names set as soon as each value is known, so that a workflow can act on a failed step
-   * (e.g. roll back only when the deployment was started).
-   */
-  outputs: { previous?: string; next: string; deployment: string }
   poll?: PollSettings
   /**
    * drain-connections-for: lower the target groups' deregistration delay to this for the drain
@@ -178,12 +172,7 @@ function containerHealthCheck(definition: TaskDefinition) {
 }
 
 /** Everything that can be checked before the service is touched; registers the new revision. */
-export async function preflight(
-  ctx: ActionContext,
-  clients: AwsClients,
-  request: DeployRequest,
-  budget: Budget,
-): Promise<Plan> {
+export async function preflight(clients: AwsClients, request: DeployRequest, budget: Budget): Promise<Plan> {
   const identity = await aws('checking the AWS credentials', () =>
     clients.sts.send(new GetCallerIdentityCommand({})),
   )
@@ -241,14 +230,14 @@ export async function preflight(
         ? `the task definition mounts EFS volume(s) ${volumes.join(', ')}, and two tasks alive at once would both open them ("database is locked")`
         : 'single-writer is on'
     if (desiredCount > 1) {
-      throw inputError(
-        'desired-count',
+      throw new RequestError(
+        'desiredCount',
         String(desiredCount),
         `${why}: expected 1 for a single-writer service (or set single-writer: false if the app can share its volume)`,
       )
     }
     if (request.strategy === 'rolling') {
-      throw inputError(
+      throw new RequestError(
         'strategy',
         'rolling',
         `${why}; a rolling update starts the new task before the old one has stopped: expected drain`,
@@ -309,13 +298,6 @@ export async function preflight(
     )
   }
   if (singleWriter) warnAboutEcsOverlaps(request.ref, service)
-  ctx.report.fact('Service', `${request.ref.cluster}/${request.ref.service}`)
-  ctx.report.fact(
-    request.purpose === 'rollback' ? 'Primary revision before' : 'Previous revision',
-    shortRevision(previousArn),
-  )
-  ctx.report.fact(request.purpose === 'rollback' ? 'Rolled back to' : 'New revision', shortRevision(newArn))
-  ctx.report.fact('Strategy', `${request.strategy}${singleWriter ? ' (single-writer)' : ''}`)
   return {
     service,
     previousArn,

@@ -1,6 +1,6 @@
 import * as core from '@actions/core'
-import type { Observation } from '../wait.ts'
-import { isTransient } from '../aws/errors.ts'
+import type { Observation } from '@ecs-lockstep/core/wait'
+import { isTransient } from '@ecs-lockstep/core/aws/errors'
 
 /**
  * How deploy waits poll: about once a second while things move, backing off to 1.8 s while

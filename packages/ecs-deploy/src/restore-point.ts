@@ -31,3 +31,12 @@ export function readRestorePoint(): RestorePoint | undefined {
   const point = JSON.parse(saved) as Partial<RestorePoint>
   return { drain: true, drainSeconds: 330, ...point } as RestorePoint
 }
+
+/** GITHUB_STATE key holding the deregistration delays lowered for a drain (drain-connections-for) and not yet put back. */
+export const LOWERED_STATE = 'lowered-deregistration-delays'
+
+export interface LoweredDelay {
+  targetGroupArn: string
+  previousSeconds: number
+  loweredToSeconds: number
+}

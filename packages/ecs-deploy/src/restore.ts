@@ -1,6 +1,6 @@
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs'
-import * as log from '../log.ts'
-import { aws } from '../aws/errors.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { aws } from '@ecs-lockstep/core/aws/errors'
 import type { Budget } from './budget.ts'
 import type { EcsAccess } from './clients.ts'
 import { drainService } from './drain.ts'

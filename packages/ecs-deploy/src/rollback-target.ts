@@ -1,8 +1,8 @@
 import { DescribeTaskDefinitionCommand, ListTaskDefinitionsCommand, type Service } from '@aws-sdk/client-ecs'
-import * as log from '../log.ts'
-import { ActionError } from '../errors.ts'
-import { inputError } from '../inputs.ts'
-import { aws, awsErrorName } from '../aws/errors.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { ActionError } from '@ecs-lockstep/core/errors'
+import { RequestError } from '@ecs-lockstep/core/inputs'
+import { aws, awsErrorName } from '@ecs-lockstep/core/aws/errors'
 import type { AwsClients } from './clients.ts'
 import { readServiceTags, TAG_PREVIOUS, TAG_VERIFIED } from './service.ts'
 import { shortRevision } from './task-definition.ts'
@@ -78,16 +78,17 @@ export async function chooseRollbackTarget(
   const failing = failingRevision(service)
   if (to) {
     const found = await statusOf(clients, to)
-    if (!found) throw inputError('to', to, 'no such task definition: expected family:revision or an ARN')
+    if (!found)
+      throw new RequestError('to', to, 'no such task definition: expected family:revision or an ARN')
     if (found.status !== 'ACTIVE') {
-      throw inputError(
+      throw new RequestError(
         'to',
         to,
         `that revision is ${found.status} (deregistered) and cannot run: expected an ACTIVE revision`,
       )
     }
     if (found.arn === failing) {
-      throw inputError(
+      throw new RequestError(
         'to',
         to,
         `${shortRevision(failing)} is the revision being rolled back from: expected another revision`,

@@ -1,5 +1,5 @@
 import type { Service, Task } from '@aws-sdk/client-ecs'
-import { errorMessage } from '../errors.ts'
+import { errorMessage } from '@ecs-lockstep/core/errors'
 import type { EcsAccess } from './clients.ts'
 import { describeService, type ServiceRef } from './service.ts'
 import { describeTasks, isStopped, listServiceTasks, taskId } from './tasks.ts'

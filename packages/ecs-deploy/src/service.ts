@@ -7,9 +7,9 @@ import {
   type Service,
   type ServiceEvent,
 } from '@aws-sdk/client-ecs'
-import * as log from '../log.ts'
-import { inputError, shown, type InputError } from '../inputs.ts'
-import { aws, awsErrorName } from '../aws/errors.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { RequestError, shown } from '@ecs-lockstep/core/inputs'
+import { aws, awsErrorName } from '@ecs-lockstep/core/aws/errors'
 import type { EcsAccess } from './clients.ts'
 
 /** Service tags through which the actions remember revisions across runs. */
@@ -22,8 +22,8 @@ export interface ServiceRef {
 }
 
 /** The errors an input can be blamed for: a missing cluster or service is the input's fault, not AWS's. */
-function noSuchCluster(clients: EcsAccess, ref: ServiceRef, status?: string): InputError {
-  return inputError(
+function noSuchCluster(clients: EcsAccess, ref: ServiceRef, status?: string): RequestError {
+  return new RequestError(
     'cluster',
     ref.cluster,
     `${status ? `that cluster is ${status}` : `there is no such cluster in ${clients.region}`}: expected an ACTIVE cluster of this account (check aws-region and the credentials' account too)`,
@@ -34,7 +34,7 @@ function noSuchCluster(clients: EcsAccess, ref: ServiceRef, status?: string): In
  * Whether the cluster is missing or not ACTIVE: asked only once a service was not found in it,
  * so that the right input is named. Without ecs:DescribeClusters the service is blamed.
  */
-async function clusterProblem(clients: EcsAccess, ref: ServiceRef): Promise<InputError | undefined> {
+async function clusterProblem(clients: EcsAccess, ref: ServiceRef): Promise<RequestError | undefined> {
   try {
     const reply = await clients.ecs.send(new DescribeClustersCommand({ clusters: [ref.cluster] }))
     const cluster = reply.clusters?.[0]
@@ -62,7 +62,7 @@ export async function describeService(clients: EcsAccess, ref: ServiceRef): Prom
     const wrongCluster = await clusterProblem(clients, ref)
     if (wrongCluster) throw wrongCluster
     const reason = reply.failures?.[0]?.reason ?? 'MISSING'
-    throw inputError(
+    throw new RequestError(
       'service',
       ref.service,
       `there is no such service in cluster ${shown(ref.cluster)} (${reason}): expected an existing service (this action does not create one)`,

@@ -6,11 +6,12 @@ import {
   DescribeTargetHealthCommand,
   ModifyTargetGroupAttributesCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
-import * as log from '../log.ts'
-import { errorMessage } from '../errors.ts'
-import { inputError } from '../inputs.ts'
-import { aws } from '../aws/errors.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { errorMessage } from '@ecs-lockstep/core/errors'
+import { RequestError } from '@ecs-lockstep/core/inputs'
+import { aws } from '@ecs-lockstep/core/aws/errors'
 import type { AwsClients } from './clients.ts'
+import { LOWERED_STATE, type LoweredDelay } from './restore-point.ts'
 import { privateIp } from './tasks.ts'
 
 // drain-connections-for: a single-task service serves nothing while its old task drains, so the
@@ -21,14 +22,6 @@ import { privateIp } from './tasks.ts'
 const DELAY_KEY = 'deregistration_delay.timeout_seconds'
 
 /** GITHUB_STATE key: the delays lowered and not yet put back. */
-export const LOWERED_STATE = 'lowered-deregistration-delays'
-
-export interface LoweredDelay {
-  targetGroupArn: string
-  previousSeconds: number
-  loweredToSeconds: number
-}
-
 type ElbAccess = Pick<AwsClients, 'elb'>
 
 function shortName(arn: string): string {
@@ -62,8 +55,8 @@ export async function checkSoleUser(
   const ours = new Set(live.map(privateIp).filter((ip): ip is string => Boolean(ip)))
   const worth: { arn: string; delay: number }[] = []
   const refuse = (why: string) =>
-    inputError(
-      'drain-connections-for',
+    new RequestError(
+      'drainConnectionsFor',
       `${seconds}s`,
       `${why}: expected a target group only this service uses (or leave drain-connections-for empty)`,
     )
@@ -162,18 +155,4 @@ export async function restoreDelays(
     }
   }
   saveLowered(left, region)
-}
-
-/** For the post step: the delays a killed main step lowered and did not put back. */
-export async function restoreSavedDelays(): Promise<void> {
-  const saved = core.getState(LOWERED_STATE)
-  if (!saved) return
-  const { region, lowered } = JSON.parse(saved) as { region: string; lowered: LoweredDelay[] }
-  if (lowered.length === 0) return
-  log.warning(
-    `The main step ended with ${lowered.length} target group deregistration delay(s) still lowered; putting them back.`,
-  )
-  const { ElasticLoadBalancingV2Client } = await import('@aws-sdk/client-elastic-load-balancing-v2')
-  const { clientConfig } = await import('../aws/clients.ts')
-  await restoreDelays({ elb: new ElasticLoadBalancingV2Client(clientConfig(region)) }, lowered, region)
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { pathProblem } from '../inputs.ts'
-import { containerNameProblem, imageReferenceProblem } from '../references.ts'
+import { pathProblem } from '@ecs-lockstep/core/inputs'
+import { containerNameProblem, imageReferenceProblem } from '@ecs-lockstep/core/references'
 
 /** ECS refuses a task definition over 64 KiB, and more than 10 containers in one. */
 export const MAX_TASK_DEFINITION_BYTES = 65_536

@@ -7,9 +7,9 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs'
 import { readFile } from 'node:fs/promises'
-import { ActionError } from '../errors.ts'
-import { inputError } from '../inputs.ts'
-import { aws, awsErrorName } from '../aws/errors.ts'
+import { ActionError } from '@ecs-lockstep/core/errors'
+import { RequestError } from '@ecs-lockstep/core/inputs'
+import { aws, awsErrorName } from '@ecs-lockstep/core/aws/errors'
 import type { AwsClients } from './clients.ts'
 
 /** Fields DescribeTaskDefinition returns that RegisterTaskDefinition refuses. */
@@ -68,8 +68,8 @@ async function readTaskDefinitionFile(path: string): Promise<TaskDefinitionInput
       (error as NodeJS.ErrnoException).code === 'ENOENT'
         ? 'the file does not exist'
         : (error as Error).message
-    throw inputError(
-      'task-definition',
+    throw new RequestError(
+      'taskDefinition',
       path,
       `${reason}: expected a task definition JSON file, a family, family:revision or an ARN`,
     )
@@ -77,8 +77,8 @@ async function readTaskDefinitionFile(path: string): Promise<TaskDefinitionInput
   const wrapped = parsed as { taskDefinition?: TaskDefinition; tags?: Tag[] }
   const definition = (wrapped.taskDefinition ?? parsed) as TaskDefinition
   if (typeof definition !== 'object' || !definition || !Array.isArray(definition.containerDefinitions)) {
-    throw inputError(
-      'task-definition',
+    throw new RequestError(
+      'taskDefinition',
       path,
       'the file has no containerDefinitions: expected an ECS task definition',
     )
@@ -118,8 +118,8 @@ export async function renderTaskDefinition(
       // A revision the step named that ECS does not know is the input's fault.
       const name = awsErrorName((error as { cause?: unknown }).cause)
       if (options.reference && (name === 'ClientException' || name === 'InvalidParameterException')) {
-        throw inputError(
-          'task-definition',
+        throw new RequestError(
+          'taskDefinition',
           options.reference,
           `ECS knows no such task definition in ${clients.region}: expected an existing family, family:revision or ARN, or a JSON file`,
         )
@@ -151,16 +151,16 @@ export async function renderTaskDefinition(
   const containers = input.containerDefinitions ?? []
   const name = options.containerName ?? (containers.length === 1 ? containers[0]?.name : undefined)
   if (!name) {
-    throw inputError(
-      'container-name',
+    throw new RequestError(
+      'containerName',
       '',
       `the task definition has ${containers.length} containers (${containers.map((c) => c.name).join(', ')}): expected the name of the one to change`,
     )
   }
   const container = containers.find((c) => c.name === name)
   if (!container) {
-    throw inputError(
-      'container-name',
+    throw new RequestError(
+      'containerName',
       name,
       `no such container in the task definition: expected one of ${containers.map((c) => c.name).join(', ')}`,
     )

@@ -1,6 +1,6 @@
 import { DescribeTasksCommand, ListTasksCommand, type DesiredStatus, type Task } from '@aws-sdk/client-ecs'
-import * as log from '../log.ts'
-import { aws } from '../aws/errors.ts'
+import * as log from '@ecs-lockstep/core/log'
+import { aws } from '@ecs-lockstep/core/aws/errors'
 import type { EcsAccess } from './clients.ts'
 import type { ServiceRef } from './service.ts'
 

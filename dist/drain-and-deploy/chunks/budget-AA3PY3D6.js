@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c}from"./chunk-CRJANTQB.js";import"./chunk-YFDNB6AD.js";import"./chunk-HROLXSAA.js";import"./chunk-H76W5COU.js";import"./chunk-ELCVZHHK.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a as n}from"./chunk-YFDNB6AD.js";import{o}from"./chunk-HROLXSAA.js";var u=new AbortController().signal;function l(e,t,r=n){return{deadline:typeof e=="function"?e:()=>e,signal:t,poll:r,tracker:new o}}function g(e,t,r=u){return{...e,deadline:t,signal:r}}function c(e){return Math.max(0,e.deadline()-Date.now())}export{l as a,g as b,c};

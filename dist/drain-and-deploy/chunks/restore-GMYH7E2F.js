@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-EQGVWNWN.js";import"./chunk-YFDNB6AD.js";import"./chunk-7FNXH7F5.js";import"./chunk-HROLXSAA.js";import"./chunk-H76W5COU.js";import"./chunk-6UYBLWUQ.js";import"./chunk-KRXIPFLJ.js";import"./chunk-ELCVZHHK.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{g as a,h as b,i as c,j as d}from"./chunk-7FNXH7F5.js";import"./chunk-HROLXSAA.js";import"./chunk-H76W5COU.js";import"./chunk-KRXIPFLJ.js";import"./chunk-ELCVZHHK.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{c as describeState,b as readServiceState,a as revisionOf,d as stateNow};

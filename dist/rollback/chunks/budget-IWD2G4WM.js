@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c}from"./chunk-Z6G77PHZ.js";import"./chunk-7U3UIOAL.js";import"./chunk-GXQJ4MSE.js";import"./chunk-EHC47FJP.js";import"./chunk-EOQ3XD7T.js";import"./chunk-AEQQJHDG.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a as n}from"./chunk-7U3UIOAL.js";import{i as o}from"./chunk-GXQJ4MSE.js";var u=new AbortController().signal;function l(e,t,r=n){return{deadline:typeof e=="function"?e:()=>e,signal:t,poll:r,tracker:new o}}function g(e,t,r=u){return{...e,deadline:t,signal:r}}function c(e){return Math.max(0,e.deadline()-Date.now())}export{l as a,g as b,c};

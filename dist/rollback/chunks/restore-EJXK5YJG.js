@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-QAMWXHFV.js";import"./chunk-7U3UIOAL.js";import"./chunk-HVDUEJKT.js";import"./chunk-MF2BMF4L.js";import"./chunk-GXQJ4MSE.js";import"./chunk-EHC47FJP.js";import"./chunk-EOQ3XD7T.js";import"./chunk-2HAGZG5S.js";import"./chunk-BKQYPNM2.js";import"./chunk-AEQQJHDG.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c,d,e,f,g,h,i}from"./chunk-MF2BMF4L.js";import"./chunk-EHC47FJP.js";import"./chunk-EOQ3XD7T.js";import"./chunk-BKQYPNM2.js";import"./chunk-AEQQJHDG.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as TAG_PREVIOUS,a as TAG_VERIFIED,e as deploymentInProgress,f as describeDeployments,c as describeService,g as eventsSince,d as primaryDeployment,h as readServiceTags,i as tagService};
