@@ -6,6 +6,7 @@ import { build } from 'esbuild'
 import { existsSync, readdirSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { pruneSourceMaps } from './source-maps.ts'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 mkdirSync(join(root, '.tmp'), { recursive: true })
@@ -37,8 +38,9 @@ for (const name of actions) {
   const src = join(root, 'actions', name, 'src')
   const outdir = join(root, 'dist', name)
   rmSync(outdir, { recursive: true, force: true })
-  const entryPoints = { index: join(src, 'index.ts') }
-  if (existsSync(join(src, 'post.ts'))) entryPoints.post = join(src, 'post.ts')
+  // index.js and post.js (what action.yml names) turn source maps on, then load run.js / run-post.js.
+  const entryPoints = { run: join(src, 'index.ts') }
+  if (existsSync(join(src, 'post.ts'))) entryPoints['run-post'] = join(src, 'post.ts')
   const result = await build({
     entryPoints,
     outdir,
@@ -52,17 +54,32 @@ for (const name of actions) {
     chunkNames: 'chunks/[name]-[hash]',
     legalComments: 'none',
     metafile: true,
+    // Maps without the sources' text, pruned to our own code below: stacks name the .ts line.
+    sourcemap: 'linked',
+    sourcesContent: false,
     logLevel: 'warning',
     plugins: [stubUnusedDependencies],
     // CommonJS dependencies call require() for Node built-ins; give ESM output a real one.
     banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
   })
   writeFileSync(join(root, '.tmp', `meta-${name}.json`), JSON.stringify(result.metafile))
+  pruneSourceMaps(
+    Object.keys(result.metafile.outputs).map((file) => resolve(file)),
+    (source) => !/(^|\/)(node_modules|scripts\/stubs)\//.test(source),
+  )
+  for (const [wrapper, bundle] of [
+    ['index.js', 'run.js'],
+    ['post.js', 'run-post.js'],
+  ]) {
+    if (!existsSync(join(outdir, bundle))) continue
+    // The runner passes no --enable-source-maps; Node maps only modules loaded after this call.
+    writeFileSync(join(outdir, wrapper), `process.setSourceMapsEnabled(true);await import('./${bundle}');\n`)
+  }
   for (const input of Object.keys(result.metafile.inputs)) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
     if (match) licenses.set(match[1], input.slice(0, match.index + match[0].length))
   }
-  console.log(`dist/${name}: ${Object.keys(result.metafile.outputs).length} files`)
+  console.log(`dist/${name}: ${readdirSync(outdir, { recursive: true }).length} files`)
 }
 
 // Third-party licenses of everything bundled, as one file beside the bundles.

@@ -1,2 +1,1 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{g as r,i as m}from"./chunks/chunk-6PGHIGQ5.js";import{e as t,f as e,v as i}from"./chunks/chunk-EURX6CZT.js";import"./chunks/chunk-EEEC4TXW.js";await i("build-and-smoke-test (cleanup)",async()=>{let o=t(m);o&&await r(o)&&e(`Removed test container ${o.slice(0,12)} left by the main step.`)});
+process.setSourceMapsEnabled(true);await import('./run-post.js');

@@ -1,2 +1,1 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{o as e}from"./chunks/chunk-PZA5L6BH.js";import{a as r}from"./chunks/chunk-OSURXB22.js";import"./chunks/chunk-ZVLMIDHT.js";import"./chunks/chunk-I2KORE7L.js";import"./chunks/chunk-IAZ6LMDH.js";import"./chunks/chunk-HJSVSVGC.js";import"./chunks/chunk-4EMMBCPV.js";import"./chunks/chunk-QLGXRF46.js";import"./chunks/chunk-OZLDKTH2.js";import"./chunks/chunk-FJVO6RZF.js";import"./chunks/chunk-3BYHCKPE.js";import"./chunks/chunk-EEEC4TXW.js";await r("run-task (stop)",async t=>{let o=await e(t.signal);o&&(t.report.headline=`stopped the one-off task ${o.taskId}`,t.report.fact("State after the stop",o.state))});
+process.setSourceMapsEnabled(true);await import('./run-post.js');

@@ -61,9 +61,21 @@ function cancellationSignal(): { signal: AbortSignal; cancellation: Cancellation
   }
 }
 
+/** An error's stack followed by each of its causes' ("Caused by: …"), at most eight deep. */
+export function stackChain(error: unknown): string {
+  const parts: string[] = []
+  for (let current = error, depth = 0; current !== undefined && depth < 8; depth++) {
+    parts.push(
+      `${depth === 0 ? '' : 'Caused by: '}${current instanceof Error ? (current.stack ?? String(current)) : String(current)}`,
+    )
+    current = current instanceof Error ? current.cause : undefined
+  }
+  return parts.join('\n')
+}
+
 /**
  * The one way every entry point runs: errors become the step's failure annotation (with a hint
- * when we know what to do), unexpected ones keep their stack in a debug line, cleanups always run,
+ * when we know what to do), every failure keeps its stack and causes in a debug line, cleanups always run,
  * and the job summary is written whatever happened.
  */
 export async function runAction<Output extends string = string>(
@@ -118,8 +130,9 @@ export async function runAction<Output extends string = string>(
     const hint = error instanceof ActionError ? error.hint : undefined
     outcome = { ok: false, error: message, ...(hint ? { hint } : {}) }
     core.setFailed(bounded(hint ? `${message}\n${hint}` : message))
-    if (!(error instanceof ActionError) && error instanceof Error && error.stack)
-      core.debug(redact(error.stack))
+    // Stacks (source-mapped to the TypeScript) and the causes behind them, for ACTIONS_STEP_DEBUG.
+    const stacks = stackChain(error)
+    if (stacks) core.debug(redact(stacks))
   } finally {
     for (const cleanup of cleanups.reverse()) {
       try {

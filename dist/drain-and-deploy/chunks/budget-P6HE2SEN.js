@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c,d}from"./chunk-PG6BLH2O.js";import"./chunk-VG4RNHLO.js";import"./chunk-5FLL4EBA.js";import"./chunk-EOQ3XD7T.js";import"./chunk-URZ25WRQ.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as cleanupBudget,a as createBudget,c as remainingMs,d as withinBudget};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c,d,e,f,g}from"./chunk-EWKBBDC7.js";import"./chunk-M2HQAUAU.js";import"./chunk-UH6WUCHM.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-3D7I3C3F.js";import"./chunk-CFIEYOSE.js";import"./chunk-ZC3G5T2M.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{f as ENV_ACCOUNT_ID,e as ENV_CREDENTIAL_SCOPE,d as ENV_EXPIRATION,a as ENV_KEY,b as ENV_SECRET,c as ENV_SESSION,g as fromEnv};

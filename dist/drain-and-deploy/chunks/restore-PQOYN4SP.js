@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-NS6B2S7S.js";import"./chunk-VG4RNHLO.js";import"./chunk-7UXMV5QG.js";import"./chunk-5FLL4EBA.js";import"./chunk-EOQ3XD7T.js";import"./chunk-63PH4BJJ.js";import"./chunk-44ER7KYU.js";import"./chunk-URZ25WRQ.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

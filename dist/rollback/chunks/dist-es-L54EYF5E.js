@@ -1,0 +1,2 @@
+import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
+import{a,b,c,d,e,f,g}from"./chunk-QDIIBUZP.js";import"./chunk-UVYBSGBD.js";import"./chunk-Z3J5FAUC.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-5QG4V4DN.js";import"./chunk-NIAESES2.js";import"./chunk-5IZNRTAI.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{f as ENV_ACCOUNT_ID,e as ENV_CREDENTIAL_SCOPE,d as ENV_EXPIRATION,a as ENV_KEY,b as ENV_SECRET,c as ENV_SESSION,g as fromEnv};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-CBQF3O2Z.js";import"./chunk-6YYRKGIH.js";import"./chunk-X3J6IAGL.js";import"./chunk-4VU5WOS6.js";import"./chunk-EOQ3XD7T.js";import"./chunk-VA36ZDSZ.js";import"./chunk-AAECGJW5.js";import"./chunk-PJQAF4XH.js";import"./chunk-PHGJLNWV.js";import"./chunk-6OU3YVMM.js";import"./chunk-CFIEYOSE.js";import"./chunk-FA3XAGEH.js";import"./chunk-EEEC4TXW.js";export{b as manualRestoreHint,a as restoreService};

@@ -1,0 +1,3 @@
+import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
+import{o as e}from"./chunks/chunk-6LVUHA4L.js";import{a as r}from"./chunks/chunk-ALYOVWZ7.js";import"./chunks/chunk-ORZVXR3J.js";import"./chunks/chunk-QRFWCTTR.js";import"./chunks/chunk-GNWEXD4L.js";import"./chunks/chunk-QONXE3Z3.js";import"./chunks/chunk-HRUUQVW5.js";import"./chunks/chunk-PVEUVNSG.js";import"./chunks/chunk-QACG5ZBN.js";import"./chunks/chunk-3QLVNMGC.js";import"./chunks/chunk-LB2FTQG7.js";import"./chunks/chunk-ZKAAFD5R.js";await r("run-task (stop)",async t=>{let o=await e(t.signal);o&&(t.report.headline=`stopped the one-off task ${o.taskId}`,t.report.fact("State after the stop",o.state))});
+//# sourceMappingURL=run-post.js.map
