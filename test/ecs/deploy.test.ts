@@ -9,6 +9,8 @@ import { asInputError, RequestError, type Cancellation } from '@ecs-lockstep/cor
 import { inputs } from '../../actions/drain-and-deploy/src/inputs.ts'
 import { testContext } from '../support/action-context.ts'
 import type { Task } from '@aws-sdk/client-ecs'
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr'
+import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import {
   ACCOUNT,
   CLUSTER,
@@ -584,5 +586,36 @@ describe('deploy with the drain strategy, against scripted ECS timelines', () =>
     expect(wrong.error?.message).toContain(
       'the file has no containerDefinitions: expected an ECS task definition',
     )
+  })
+})
+
+describe("the step's timeout bounds every part of a deploy", () => {
+  it('a preflight call that never answers ends at the deadline, with nothing changed', async () => {
+    const fake = scripted({ ecrImages: ['wwhd-dev-backend:new'] })
+    fake.ecr.on(DescribeImagesCommand).callsFake(() => new Promise(() => {}))
+    const started = Date.now()
+    const { error } = await run({ deadline: Date.now() + 1_500 })
+    expect(error?.message).toMatch(/^The preflight did not finish within the time left \(\d/)
+    expect(Date.now() - started).toBeLessThan(4_000)
+    expect(fake.callsTo('UpdateService')).toEqual([])
+    expect(fake.callsTo('RegisterTaskDefinition')).toEqual([])
+  })
+
+  it('a diagnosis whose log reads never answer returns what it has at the deadline', async () => {
+    const fake = scripted({
+      efs: false,
+      launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 10, crashReason: 'exit 1: RuntimeError' } },
+    })
+    fake.logs.on(GetLogEventsCommand).callsFake(() => new Promise(() => {}))
+    const started = Date.now()
+    const { error, ctx } = await run({
+      definition: { kind: 'render', containerName: 'api', environment: { BROKEN: '1' } },
+      deadline: Date.now() + 2_000,
+    })
+    // The rollout fails within the deadline; the diagnosis gets what is left, and at least 3 s.
+    expect(Date.now() - started).toBeLessThan(6_500)
+    expect(error?.message).toMatch(/\nFirst cause: task [0-9a-f]{32} \(wwhd-backend:42\) stopped/)
+    expect(error?.message).toMatch(/\nState now \(read back from ECS\): /)
+    expect(ctx.report.toMarkdown({ ok: false })).toContain('the diagnosis stopped at the step')
   })
 })
