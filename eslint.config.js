@@ -17,7 +17,7 @@ export default tseslint.config(
   {
     // External text (process output, logs, AWS and HTTP bodies, inputs) must never issue a workflow
     // command: the actions print through @ecs-lockstep/core/log, which fences it.
-    files: ['actions/**', 'packages/core/**'],
+    files: ['actions/**', 'packages/core/**', 'packages/ecs-deploy/**'],
     ignores: ['packages/core/src/log.ts'],
     rules: {
       'no-restricted-properties': [
@@ -29,6 +29,34 @@ export default tseslint.config(
             'Print through @ecs-lockstep/core/log, which keeps external text from issuing workflow commands.',
         })),
         { object: 'process', property: 'stdout', message: 'Print through @ecs-lockstep/core/log.' },
+      ],
+    },
+  },
+  {
+    // The deploy engine knows no action: it takes a request and an EngineContext, emits events and
+    // throws RequestError for a wrong field; input names, outputs and summaries are the actions'.
+    files: ['packages/ecs-deploy/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@ecs-lockstep/core',
+              message: 'Import the module itself (errors, log, time...), not the action API.',
+            },
+            {
+              name: '@ecs-lockstep/core/run',
+              message: 'The engine takes an EngineContext, not an ActionContext.',
+            },
+            { name: '@ecs-lockstep/core/report', message: 'Emit an event; the action writes the summary.' },
+            {
+              name: '@ecs-lockstep/core/inputs',
+              importNames: ['inputError', 'secretInputError', 'readInputs', 'InputError'],
+              message: 'Throw RequestError naming the request field; the action names its input.',
+            },
+          ],
+        },
       ],
     },
   },
