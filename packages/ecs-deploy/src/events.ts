@@ -39,11 +39,6 @@ export interface EngineContext {
   emit(event: DeployEvent): void
 }
 
-/** An engine context for callers that need no events (tests, scripts). */
-export function quietContext(signal: AbortSignal = new AbortController().signal): EngineContext {
-  return { signal, killAt: () => undefined, emit: () => {} }
-}
-
 /** Runs one phase of the engine's work between a phase-started and a phase-ended event. */
 export async function inPhase<T>(engine: EngineContext, phase: string, work: () => Promise<T>): Promise<T> {
   const startedAt = new Date()

@@ -7,7 +7,7 @@
  */
 
 // Running it
-export { inPhase, quietContext, type DeployEvent, type EngineContext } from './events.ts'
+export { type DeployEvent, type EngineContext } from './events.ts'
 export {
   createClients,
   createServiceClients,
@@ -15,14 +15,14 @@ export {
   type EcsAccess,
   type ServiceClients,
 } from './clients.ts'
-export { cleanupBudget, createBudget, remainingMs, type Budget } from './budget.ts'
-export { DEPLOY_POLL, tolerateTransient, type PollSettings } from './poll.ts'
+export { createBudget, type Budget } from './budget.ts'
+export { tolerateTransient, type PollSettings } from './poll.ts'
 
-// Deploy, roll back, and finish either after a kill (post step)
+// Deploy and roll back (the post step that finishes either after a kill: ./after-kill.ts)
 export { deploy, type DeployOutcome, type DeployRequest, type Strategy } from './deploy.ts'
 export { RolloutFailure, TaskFailure, failureThreshold, type WaitFor } from './rollout.ts'
-export { chooseRollbackTarget, failingRevision, type RollbackTarget } from './rollback-target.ts'
-export { PHASES, downtimeReport, type DowntimePhases, type DowntimePrediction } from './downtime.ts'
+export { chooseRollbackTarget, type RollbackTarget } from './rollback-target.ts'
+export { downtimeReport, type DowntimePhases, type DowntimePrediction } from './downtime.ts'
 export { diagnose, failedCheckInEvents, firstCauseLine, type Diagnosis } from './diagnose.ts'
 
 // One-off tasks (run-task)
@@ -48,27 +48,16 @@ export {
 export { stopAfterInterruption } from './one-off-interrupted.ts'
 
 // Watching a service (verify-health)
-export {
-  TAG_PREVIOUS,
-  TAG_VERIFIED,
-  describeService,
-  eventsSince,
-  primaryDeployment,
-  readServiceTags,
-  tagService,
-  type ServiceRef,
-} from './service.ts'
+export { TAG_VERIFIED, describeService, primaryDeployment, tagService, type ServiceRef } from './service.ts'
 export { drainService, scaleToZero, type DrainResult } from './drain.ts'
 export { readTargetHealth, targetGroupsOf, type TargetHealth } from './load-balancer.ts'
-export { describeState, readServiceState, revisionOf, stateNow, type ServiceState } from './service-state.ts'
+export { revisionOf, stateNow, type ServiceState } from './service-state.ts'
 export {
   TaskTracker,
   describeStopping,
-  describeStoppedTask,
   describeTasks,
   isStopped,
   listDeploymentTasks,
-  listServiceTasks,
   taskId,
 } from './tasks.ts'
 export { READ_ONLY_FIELDS, efsVolumes, shortRevision } from './task-definition.ts'
