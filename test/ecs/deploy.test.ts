@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals'
-import { createClients, deploy, type DeployRequest } from '@ecs-lockstep/ecs-deploy'
+import { createClients, deploy, type DeployEvent, type DeployRequest } from '@ecs-lockstep/ecs-deploy'
 import { restoreAfterInterruption } from '@ecs-lockstep/ecs-deploy/after-kill'
 import { reportingEngine } from '../../actions/shared/deploying.ts'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -617,5 +617,79 @@ describe("the step's timeout bounds every part of a deploy", () => {
     expect(error?.message).toMatch(/\nFirst cause: task [0-9a-f]{32} \(wwhd-backend:42\) stopped/)
     expect(error?.message).toMatch(/\nState now \(read back from ECS\): /)
     expect(ctx.report.toMarkdown({ ok: false })).toContain('the diagnosis stopped at the step')
+  })
+})
+
+describe('the engine on its own: events and results, no action', () => {
+  async function collect(overrides: Partial<DeployRequest> = {}) {
+    const events: DeployEvent[] = []
+    // Only to keep the engine's log lines out of the test output.
+    release = testContext().release
+    const engine = {
+      signal: new AbortController().signal,
+      killAt: () => undefined,
+      emit: (e: DeployEvent) => events.push(e),
+    }
+    try {
+      return {
+        events,
+        outcome: await deploy(engine, createClients(REGION), request(overrides)),
+        error: undefined,
+      }
+    } catch (error) {
+      return { events, outcome: undefined, error: error as Error }
+    }
+  }
+  const shape = (events: DeployEvent[]) =>
+    events.map((e) =>
+      e.type === 'phase-started' || e.type === 'phase-ended' ? `${e.type} ${e.phase}` : e.type,
+    )
+
+  it('emits each phase, the plan and the deployment as they happen, and returns the outcome', async () => {
+    scripted({ ecrImages: ['wwhd-dev-backend:new'] })
+    const { events, outcome, error } = await collect()
+    expect(error).toBeUndefined()
+    expect(shape(events)).toEqual([
+      'phase-started Preflight',
+      'phase-ended Preflight',
+      'planned',
+      'phase-started Drain',
+      'phase-ended Drain',
+      'phase-started Start',
+      'deployment-started',
+      'phase-ended Start',
+      'phase-started Healthy',
+      'phase-ended Healthy',
+    ])
+    expect(events.find((e) => e.type === 'planned')).toMatchObject({
+      previousTaskDefinitionArn: tdArn(41),
+      taskDefinitionArn: tdArn(42),
+      strategy: 'drain',
+      singleWriter: true,
+    })
+    const started = events.find((e) => e.type === 'deployment-started')
+    expect(started).toMatchObject({ deploymentId: outcome?.deploymentId })
+    expect(events.filter((e) => e.type === 'phase-ended').every((e) => e.status === 'succeeded')).toBe(true)
+    expect(outcome).toMatchObject({ taskDefinitionArn: tdArn(42), previousTaskDefinitionArn: tdArn(41) })
+  })
+
+  it('on a failed rollout: the failed phase, the stop of the failed revision, then the diagnosis', async () => {
+    scripted({
+      launch: { 42: { pendingMs: 5, runningMs: 5, crashAfterMs: 20, crashReason: 'exit 1: RuntimeError' } },
+    })
+    const { events, error } = await collect({
+      definition: { kind: 'render', containerName: 'api', environment: { BROKEN: '1' } },
+    })
+    expect(error?.message).toMatch(/\nState now \(read back from ECS\): /)
+    const failed = events.findIndex((e) => e.type === 'phase-ended' && e.status === 'failed')
+    expect(failed).toBeGreaterThan(0)
+    expect(['Start', 'Healthy']).toContain((events[failed] as { phase: string }).phase)
+    expect(shape(events).slice(failed + 1)).toEqual([
+      'phase-started Stop the failed revision',
+      'phase-ended Stop the failed revision',
+      'diagnosed',
+    ])
+    const diagnosed = events.at(-1) as Extract<DeployEvent, { type: 'diagnosed' }>
+    expect(diagnosed.diagnosis.firstCause?.line).toMatch(/wwhd-backend:42\) stopped/)
   })
 })
