@@ -96,6 +96,8 @@ describe('a failing step’s debug line', () => {
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
         AWS_SECRET_ACCESS_KEY: 'example',
+        // A re-run with debug logging: the runner sets RUNNER_DEBUG.
+        RUNNER_DEBUG: '1',
       },
       timeoutMs: 30_000,
     })

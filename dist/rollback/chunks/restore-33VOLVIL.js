@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-SPVBVNHB.js";import"./chunk-5XHBSHLT.js";import"./chunk-PLRDYWTP.js";import"./chunk-TZ3JBJ2G.js";import"./chunk-5ZENQ2YG.js";import"./chunk-7UTTM2UK.js";import"./chunk-JL23K2RU.js";import"./chunk-FWLNIA77.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{b as manualRestoreHint,a as restoreService};
