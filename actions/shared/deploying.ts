@@ -70,6 +70,41 @@ export function reportingEngine(
   }
 }
 
+/** The inputs drain-and-deploy and rollback share, as the engine's request fields. */
+export function sharedRequestFields(
+  given: {
+    desiredCount: number | undefined
+    strategy: DeployRequest['strategy']
+    singleWriter: DeployRequest['singleWriter']
+    waitFor: DeployRequest['waitFor']
+    stableFor: number
+    drainConnectionsFor: number | undefined
+    timeout: number
+  },
+  startedAt: number,
+): Pick<
+  DeployRequest,
+  | 'desiredCount'
+  | 'strategy'
+  | 'singleWriter'
+  | 'waitFor'
+  | 'stableForMs'
+  | 'drainConnectionsForSeconds'
+  | 'deadline'
+> {
+  return {
+    desiredCount: given.desiredCount,
+    strategy: given.strategy,
+    singleWriter: given.singleWriter,
+    waitFor: given.waitFor,
+    stableForMs: given.stableFor,
+    ...(given.drainConnectionsFor !== undefined
+      ? { drainConnectionsForSeconds: Math.ceil(given.drainConnectionsFor / 1000) }
+      : {}),
+    deadline: startedAt + given.timeout,
+  }
+}
+
 /** The summary's facts (and downtime section) of a deploy that succeeded. */
 export function reportOutcome(report: Report, request: DeployRequest, outcome: DeployOutcome): void {
   if (outcome.downtimePhases && outcome.predictedDowntime && outcome.stoppedServingAt !== undefined) {

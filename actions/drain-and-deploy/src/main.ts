@@ -29,7 +29,7 @@ export async function run(): Promise<void> {
       }
       const region = resolveRegion(given.awsRegion)
       // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
-      const { createClients, deploy, reportingEngine, reportOutcome } =
+      const { createClients, deploy, reportingEngine, reportOutcome, sharedRequestFields } =
         await import('../../shared/deploying.ts')
       const engine = reportingEngine(ctx, {
         previous: 'previous-task-definition-arn',
@@ -47,15 +47,7 @@ export async function run(): Promise<void> {
           environment: given.environmentVariables,
           secrets: given.secrets,
         },
-        desiredCount: given.desiredCount,
-        strategy: given.strategy,
-        singleWriter: given.singleWriter,
-        waitFor: given.waitFor,
-        stableForMs: given.stableFor,
-        ...(given.drainConnectionsFor !== undefined
-          ? { drainConnectionsForSeconds: Math.ceil(given.drainConnectionsFor / 1000) }
-          : {}),
-        deadline: startedAt + given.timeout,
+        ...sharedRequestFields(given, startedAt),
         ifDeploymentInProgress: given.ifDeploymentInProgress,
         purpose: 'deploy',
       }

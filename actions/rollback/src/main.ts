@@ -13,8 +13,15 @@ export async function run(): Promise<void> {
       const given = readInputs(inputs, [regionCheck])
       const region = resolveRegion(given.awsRegion)
       // The AWS SDK loads only once the inputs are known to be good: a typo fails in milliseconds.
-      const { chooseRollbackTarget, createClients, deploy, describeService, reportingEngine, reportOutcome } =
-        await import('../../shared/deploying.ts')
+      const {
+        chooseRollbackTarget,
+        createClients,
+        deploy,
+        describeService,
+        reportingEngine,
+        reportOutcome,
+        sharedRequestFields,
+      } = await import('../../shared/deploying.ts')
       const clients = createClients(region)
       const ref = { cluster: given.cluster, service: given.service }
 
@@ -38,15 +45,7 @@ export async function run(): Promise<void> {
         ref,
         region,
         definition: { kind: 'existing', arn: target.arn },
-        desiredCount: given.desiredCount,
-        strategy: given.strategy,
-        singleWriter: given.singleWriter,
-        waitFor: given.waitFor,
-        stableForMs: given.stableFor,
-        ...(given.drainConnectionsFor !== undefined
-          ? { drainConnectionsForSeconds: Math.ceil(given.drainConnectionsFor / 1000) }
-          : {}),
-        deadline: startedAt + given.timeout,
+        ...sharedRequestFields(given, startedAt),
         // The deployment in progress is usually the failing one being rolled back.
         ifDeploymentInProgress: 'proceed',
         purpose: 'rollback',
