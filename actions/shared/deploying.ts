@@ -22,9 +22,9 @@ export { chooseRollbackTarget, createClients, deploy, describeService } from '@e
  * summary sections, and step outputs set as soon as each value is known (so that a workflow can
  * act on a failed step: roll back only when the deployment was started).
  */
-export function reportingEngine(
-  ctx: ActionContext,
-  outputs: { previous?: string; next: string; deployment: string },
+export function reportingEngine<Output extends string>(
+  ctx: ActionContext<Output>,
+  outputs: { previous?: NoInfer<Output>; next: NoInfer<Output>; deployment: NoInfer<Output> },
 ): EngineContext {
   return {
     signal: ctx.signal,
