@@ -103,11 +103,28 @@ async function until_(
   )
 }
 
+/** A stream's lines; none while its first line has not arrived (awslogs ships them asynchronously, as on AWS). */
 async function logLines(stream: string): Promise<string[]> {
-  const answer = await h.clients.logs.send(
-    new GetLogEventsCommand({ logGroupName: LOGS, logStreamName: stream, startFromHead: true }),
+  try {
+    const answer = await h.clients.logs.send(
+      new GetLogEventsCommand({ logGroupName: LOGS, logStreamName: stream, startFromHead: true }),
+    )
+    return (answer.events ?? []).map((e) => e.message ?? '')
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return []
+    throw error
+  }
+}
+
+/** Waits until a stream holds `count` lines at least, then returns them. */
+function linesOf(stream: string, count: number): Promise<string[]> {
+  return until(
+    async () => {
+      const lines = await logLines(stream)
+      return lines.length >= count && lines
+    },
+    { timeoutMs: 15_000, everyMs: 100, what: `${count} line(s) in ${stream}` },
   )
-  return (answer.events ?? []).map((e) => e.message ?? '')
 }
 
 const labelled = (label: string) =>
@@ -172,7 +189,7 @@ describe('docker runtime (real containers)', () => {
       what: 'the client log',
     })
     expect(await logLines(`client/client/${id}`)).toEqual(['ok', '', 'wrote'])
-    expect((await logLines(`web/web/${id}`))[0]).toBe('starting on 8000 (APP_ENV=production)')
+    expect((await linesOf(`web/web/${id}`, 1))[0]).toBe('starting on 8000 (APP_ENV=production)')
 
     // A second task on the same file system sees what the first wrote.
     const reader = await registerTaskDefinition(
@@ -192,7 +209,7 @@ describe('docker runtime (real containers)', () => {
     const readerArn = await run(reader)
     const done = await until_(readerArn, (t) => t.lastStatus === 'STOPPED', 'the reader to finish')
     expect(done.containers?.[0]?.exitCode).toBe(0)
-    expect(await logLines(`reader/reader/${readerArn.split('/').pop()}`)).toEqual([
+    expect(await linesOf(`reader/reader/${readerArn.split('/').pop()}`, 1)).toEqual([
       'jwt=jwt-from-secrets-manager',
     ])
     expect(readFileSync(join(h.stateDir, 'efs', 'fs-docker-jest', 'from-first-task'), 'utf8')).toBe(
@@ -227,7 +244,8 @@ describe('docker runtime (real containers)', () => {
       ['graceful', 0],
       ['stubborn', 137],
     ])
-    expect(await logLines(`graceful/graceful/${arn.split('/').pop()}`)).toContain('got SIGTERM')
+    const graceful = `graceful/graceful/${arn.split('/').pop()}`
+    await until(async () => (await logLines(graceful)).includes('got SIGTERM'), { what: 'the SIGTERM line' })
     const history = h.local.report().timelines.find((t) => t.taskArn === arn)?.history ?? []
     const at = (status: string) => Date.parse(history.find((s) => s.status === status)?.at as string)
     // stopTimeout 4 s × 0.25 = 1 s of grace before the SIGKILL.
