@@ -11,6 +11,9 @@ export default {
     ],
   },
   setupFiles: ['<rootDir>/test/setup/runner-env.ts'],
+  // Nothing left behind: Docker objects and temp entries before and after the run.
+  globalSetup: '<rootDir>/test/setup/leftovers-before.ts',
+  globalTeardown: '<rootDir>/test/setup/leftovers-after.ts',
   testTimeout: 30_000,
   maxWorkers: 2,
 }

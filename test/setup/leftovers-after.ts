@@ -1,0 +1,3 @@
+import { compare } from './leftovers.ts'
+
+export default compare

@@ -1,0 +1,3 @@
+import { snapshot } from './leftovers.ts'
+
+export default snapshot
