@@ -6,7 +6,7 @@ import { build } from 'esbuild'
 import { existsSync, readdirSync, rmSync, writeFileSync, readFileSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { pruneSourceMaps } from './source-maps.ts'
+import { pruneSourceMaps } from './source-maps.mjs'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
 mkdirSync(join(root, '.tmp'), { recursive: true })
@@ -79,7 +79,9 @@ for (const name of actions) {
     const match = /node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input)
     if (match) licenses.set(match[1], input.slice(0, match.index + match[0].length))
   }
-  console.log(`dist/${name}: ${readdirSync(outdir, { recursive: true }).length} files`)
+  console.log(
+    `dist/${name}: ${readdirSync(outdir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).length} files`,
+  )
 }
 
 // Third-party licenses of everything bundled, as one file beside the bundles.

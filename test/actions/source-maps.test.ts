@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { SourceMap } from 'node:module'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
-import { pruneSourceMap } from '../../scripts/source-maps.ts'
+import { pruneSourceMap } from '../../scripts/source-maps.mjs'
 
 describe('pruneSourceMap', () => {
   // One generated line: a dependency's code at columns 0 and 20, ours at 10 and 30.

@@ -1,21 +1,15 @@
 // Source maps for the bundles, cut down to this repository's own sources: the debug line of an
 // unexpected error names actions/…/*.ts and packages/…/*.ts, while the AWS SDK and the other
 // dependencies (most of each bundle) cost nothing. Code of a dropped source is marked unmapped, so
-// a frame in it is never attributed to the nearest own line.
+// a frame in it is never attributed to the nearest own line. Plain JavaScript, like bundle.mjs, so
+// that bundling needs no Node with TypeScript support; its types are in source-maps.d.mts.
 import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
-const DIGIT = new Map([...BASE64].map((c, i) => [c, i] as const))
+const DIGIT = new Map([...BASE64].map((c, i) => [c, i]))
 
-export interface RawSourceMap {
-  version: number
-  sources: string[]
-  names: string[]
-  mappings: string
-}
-
-function decodeSegment(text: string): number[] {
-  const values: number[] = []
+function decodeSegment(text) {
+  const values = []
   let value = 0
   let shift = 0
   for (const char of text) {
@@ -32,7 +26,7 @@ function decodeSegment(text: string): number[] {
   return values
 }
 
-function encodeValue(n: number): string {
+function encodeValue(n) {
   let vlq = n < 0 ? (-n << 1) | 1 : n << 1
   let out = ''
   do {
@@ -48,13 +42,10 @@ function encodeValue(n: number): string {
  * Keeps the segments whose source `keep` accepts (names dropped), one source-less segment where a
  * run of other code begins. Returns the new map, or undefined when nothing of ours is in it.
  */
-export function pruneSourceMap(
-  map: RawSourceMap,
-  keep: (source: string) => boolean,
-): RawSourceMap | undefined {
+export function pruneSourceMap(map, keep) {
   const kept = map.sources.map((source) => keep(source))
-  const newIndex: number[] = []
-  const sources: string[] = []
+  const newIndex = []
+  const sources = []
   map.sources.forEach((source, i) => {
     if (kept[i]) {
       newIndex[i] = sources.length
@@ -70,7 +61,7 @@ export function pruneSourceMap(
     let generated = 0
     let lastGenerated = 0
     let inForeign = false
-    const out: string[] = []
+    const out = []
     for (const segment of text ? text.split(',') : []) {
       const v = decodeSegment(segment)
       const [delta = 0, sourceDelta = 0, lineDelta = 0, columnDelta = 0] = v
@@ -90,7 +81,7 @@ export function pruneSourceMap(
         continue
       }
       inForeign = false
-      const s = newIndex[source] as number
+      const s = newIndex[source]
       out.push(
         encodeValue(generated - lastGenerated) +
           encodeValue(s - previous.source) +
@@ -106,10 +97,10 @@ export function pruneSourceMap(
 }
 
 /** Prunes each written map in place; a chunk with no own code loses its map and its map comment. */
-export function pruneSourceMaps(outputs: string[], keep: (source: string) => boolean): void {
+export function pruneSourceMaps(outputs, keep) {
   for (const file of outputs.filter((f) => f.endsWith('.js'))) {
     const mapFile = `${file}.map`
-    const pruned = pruneSourceMap(JSON.parse(readFileSync(mapFile, 'utf8')) as RawSourceMap, keep)
+    const pruned = pruneSourceMap(JSON.parse(readFileSync(mapFile, 'utf8')), keep)
     if (pruned) {
       writeFileSync(mapFile, JSON.stringify(pruned))
       continue
