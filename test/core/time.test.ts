@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { formatDuration, parseDuration, sleep, toSeconds } from '@ecs-lockstep/core'
+import { formatDuration, parseDuration, sleep, toSeconds, withTimeLimit } from '@ecs-lockstep/core'
 
 describe('durations', () => {
   it.each([
@@ -31,5 +31,26 @@ describe('durations', () => {
     setTimeout(() => controller.abort(new Error('cancelled')), 20)
     await expect(sleep(10_000, controller.signal)).rejects.toThrow('cancelled')
     expect(Date.now() - started).toBeLessThan(1000)
+  })
+})
+
+describe('withTimeLimit', () => {
+  const after = <T>(ms: number, value: T) => sleep(ms).then(() => value)
+
+  it("gives the work's result when it comes in time", async () => {
+    await expect(withTimeLimit(after(5, 'done'), 1_000, () => 'late')).resolves.toBe('done')
+  })
+
+  it("gives late()'s value, or its error, when the time is up first", async () => {
+    await expect(withTimeLimit(after(200, 'done'), 10, () => 'late')).resolves.toBe('late')
+    await expect(
+      withTimeLimit(after(200, 'done'), 10, () => {
+        throw new Error('no answer')
+      }),
+    ).rejects.toThrow('no answer')
+  })
+
+  it('sets no limit for an infinite time (a timer of Infinity would fire at once)', async () => {
+    await expect(withTimeLimit(after(30, 'done'), Infinity, () => 'late')).resolves.toBe('done')
   })
 })

@@ -45,3 +45,29 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * `work`'s result, or `late()`'s (which may throw) once `ms` have passed first; no limit when `ms`
+ * is not finite. Bounds the wait, not the work, which goes on unawaited.
+ */
+export async function withTimeLimit<T, L>(work: Promise<T>, ms: number, late: () => L): Promise<T | L> {
+  if (!Number.isFinite(ms)) return work
+  let timer: NodeJS.Timeout | undefined
+  const timeUp = new Promise<L>((resolve, reject) => {
+    timer = setTimeout(
+      () => {
+        try {
+          resolve(late())
+        } catch (error) {
+          reject(error)
+        }
+      },
+      Math.max(0, ms),
+    )
+  })
+  try {
+    return await Promise.race([work, timeUp])
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,5 +1,5 @@
 import { ActionError } from '@ecs-lockstep/core/errors'
-import { formatDuration } from '@ecs-lockstep/core/time'
+import { formatDuration, withTimeLimit } from '@ecs-lockstep/core/time'
 import { DEPLOY_POLL, type PollSettings } from './poll.ts'
 import { TaskTracker } from './tasks.ts'
 
@@ -47,22 +47,10 @@ export function remainingMs(budget: Budget): number {
  * rest too (reads and writes ECS retries on its own), so that no part of a step outlives `timeout`.
  */
 export async function withinBudget<T>(budget: Budget, what: string, work: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
   const startedAt = Date.now()
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () =>
-        reject(
-          new ActionError(
-            `${what} did not finish within the time left (${formatDuration(Date.now() - startedAt)}).`,
-          ),
-        ),
-      Math.max(0, budget.deadline() - startedAt),
+  return withTimeLimit(work(), budget.deadline() - startedAt, () => {
+    throw new ActionError(
+      `${what} did not finish within the time left (${formatDuration(Date.now() - startedAt)}).`,
     )
   })
-  try {
-    return await Promise.race([work(), late])
-  } finally {
-    clearTimeout(timer)
-  }
 }

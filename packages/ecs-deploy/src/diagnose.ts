@@ -1,5 +1,6 @@
 import { GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { DescribeTaskDefinitionCommand, type ContainerDefinition, type Task } from '@aws-sdk/client-ecs'
+import { withTimeLimit } from '@ecs-lockstep/core/time'
 import { errorMessage } from '@ecs-lockstep/core/errors'
 import type { AwsClients } from './clients.ts'
 import { containersRan } from './rollout.ts'
@@ -179,17 +180,11 @@ export async function diagnose(
   scope: DiagnosisScope,
 ): Promise<Diagnosis> {
   const diagnosis: Diagnosis = { events: [], failedTasks: [], logs: [] }
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<'late'>((resolve) => {
-    timer = setTimeout(() => resolve('late'), Math.max(3_000, (scope.deadline ?? Infinity) - Date.now()))
-  })
-  try {
-    const gathered = gather(clients, ref, scope, diagnosis).then(() => 'done' as const)
-    if ((await Promise.race([gathered, late])) === 'late')
-      diagnosis.events.push("(the diagnosis stopped at the step's timeout: this is what it had gathered)")
-  } finally {
-    clearTimeout(timer)
-  }
+  const limitMs = Math.max(3_000, (scope.deadline ?? Infinity) - Date.now())
+  const gathered = gather(clients, ref, scope, diagnosis).then(() => true)
+  if (!(await withTimeLimit(gathered, limitMs, () => false)))
+    diagnosis.events.push("(the diagnosis stopped at the step's timeout: this is what it had gathered)")
+  // Copies: a gathering cut short may still add to the arrays after this returns.
   return {
     ...diagnosis,
     failedTasks: [...diagnosis.failedTasks],

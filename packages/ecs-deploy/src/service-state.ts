@@ -1,5 +1,6 @@
 import type { Service, Task } from '@aws-sdk/client-ecs'
 import { errorMessage } from '@ecs-lockstep/core/errors'
+import { withTimeLimit } from '@ecs-lockstep/core/time'
 import type { EcsAccess } from './clients.ts'
 import { describeService, type ServiceRef } from './service.ts'
 import { describeTasks, isStopped, listServiceTasks, taskId } from './tasks.ts'
@@ -49,16 +50,12 @@ export async function stateNow(
   ref: ServiceRef,
   timeoutMs = 15_000,
 ): Promise<{ state?: ServiceState; line: string }> {
-  let timer: NodeJS.Timeout | undefined
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs / 1000}s`)), timeoutMs)
-  })
   try {
-    const state = await Promise.race([readServiceState(clients, ref), late])
+    const state = await withTimeLimit(readServiceState(clients, ref), timeoutMs, () => {
+      throw new Error(`no answer within ${timeoutMs / 1000}s`)
+    })
     return { state, line: `State now (read back from ECS): ${describeState(state)}.` }
   } catch (error) {
     return { line: `State now: could not be read back from ECS (${errorMessage(error)}).` }
-  } finally {
-    clearTimeout(timer)
   }
 }

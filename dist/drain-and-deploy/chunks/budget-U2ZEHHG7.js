@@ -1,0 +1,2 @@
+import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
+import{a,b,c,d}from"./chunk-AJNXLRUG.js";import"./chunk-7RRA5PNF.js";import"./chunk-PGOFKG54.js";import"./chunk-5ZENQ2YG.js";import"./chunk-ETVOWDUU.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{b as cleanupBudget,a as createBudget,c as remainingMs,d as withinBudget};

@@ -1,3 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{m as r,n as o}from"./chunk-JXVD4LF5.js";var t="restore-point";function s(e){r(t,JSON.stringify(e))}function a(){r(t,"")}function d(){let e=o(t);return e?{drain:!0,drainSeconds:330,...JSON.parse(e)}:void 0}var c="lowered-deregistration-delays";export{s as a,a as b,d as c,c as d};
-//# sourceMappingURL=chunk-KR567CQT.js.map

@@ -1,0 +1,2 @@
+import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
+import{e as a,f as b}from"./chunk-5ZRHW2JL.js";import"./chunk-7RRA5PNF.js";import"./chunk-53O35DH6.js";import"./chunk-PGOFKG54.js";import"./chunk-5ZENQ2YG.js";import"./chunk-HMBORAVA.js";import"./chunk-J2CXLA4X.js";import"./chunk-ETVOWDUU.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{b as manualRestoreHint,a as restoreService};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{i as a,j as b,k as c,l as d}from"./chunk-SLII2LKU.js";import"./chunk-MEKLMUAR.js";import"./chunk-5ZENQ2YG.js";import"./chunk-JMD6EYYN.js";import"./chunk-JXVD4LF5.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{c as describeState,b as readServiceState,a as revisionOf,d as stateNow};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a,b,c,d}from"./chunk-VYDKBZCX.js";import"./chunk-SABYGCSR.js";import"./chunk-3KTKXYWI.js";import"./chunk-5ZENQ2YG.js";import"./chunk-XV5MROF4.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{b as cleanupBudget,a as createBudget,c as remainingMs,d as withinBudget};

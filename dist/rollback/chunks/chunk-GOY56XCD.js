@@ -1,0 +1,3 @@
+import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
+import{a as u}from"./chunk-32J6ZTRW.js";import{o as m}from"./chunk-CJGHON7Q.js";import{o,s as i,v as a}from"./chunk-MF476LAU.js";var g=new AbortController().signal;function f(t,e,r=u){return{deadline:typeof t=="function"?t:()=>t,signal:e,poll:r,tracker:new m}}function p(t,e,r=g){return{...t,deadline:e,signal:r}}function w(t){return Math.max(0,t.deadline()-Date.now())}async function b(t,e,r){let n=Date.now();return a(r(),t.deadline()-n,()=>{throw new o(`${e} did not finish within the time left (${i(Date.now()-n)}).`)})}export{f as a,p as b,w as c,b as d};
+//# sourceMappingURL=chunk-GOY56XCD.js.map

@@ -1,3 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{a as u}from"./chunk-SABYGCSR.js";import{o as m}from"./chunk-3KTKXYWI.js";import{o as i,s as a}from"./chunk-XV5MROF4.js";var c=new AbortController().signal;function T(t,e,r=u){return{deadline:typeof t=="function"?t:()=>t,signal:e,poll:r,tracker:new m}}function b(t,e,r=c){return{...t,deadline:e,signal:r}}function B(t){return Math.max(0,t.deadline()-Date.now())}async function P(t,e,r){let n,o=Date.now(),l=new Promise((d,s)=>{n=setTimeout(()=>s(new i(`${e} did not finish within the time left (${a(Date.now()-o)}).`)),Math.max(0,t.deadline()-o))});try{return await Promise.race([r(),l])}finally{clearTimeout(n)}}export{T as a,b,B as c,P as d};
-//# sourceMappingURL=chunk-VYDKBZCX.js.map

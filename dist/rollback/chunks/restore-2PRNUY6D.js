@@ -1,0 +1,2 @@
+import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
+import{e as a,f as b}from"./chunk-6ZTGAYZR.js";import"./chunk-32J6ZTRW.js";import"./chunk-DWHVJSJX.js";import"./chunk-CJGHON7Q.js";import"./chunk-5ZENQ2YG.js";import"./chunk-TOLYTRXL.js";import"./chunk-HUDLSXIN.js";import"./chunk-MF476LAU.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{b as manualRestoreHint,a as restoreService};

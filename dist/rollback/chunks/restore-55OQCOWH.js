@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{e as a,f as b}from"./chunk-NC3WOV6Z.js";import"./chunk-SABYGCSR.js";import"./chunk-ESA4IPEL.js";import"./chunk-3KTKXYWI.js";import"./chunk-5ZENQ2YG.js";import"./chunk-3F7K42PA.js";import"./chunk-IDNRRS3K.js";import"./chunk-XV5MROF4.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{b as manualRestoreHint,a as restoreService};

@@ -1,2 +1,0 @@
-import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
-import{i as a,j as b,k as c,l as d}from"./chunk-ESA4IPEL.js";import"./chunk-3KTKXYWI.js";import"./chunk-5ZENQ2YG.js";import"./chunk-IDNRRS3K.js";import"./chunk-XV5MROF4.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{c as describeState,b as readServiceState,a as revisionOf,d as stateNow};

@@ -1,0 +1,2 @@
+import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);
+import{i as a,j as b,k as c,l as d}from"./chunk-DWHVJSJX.js";import"./chunk-CJGHON7Q.js";import"./chunk-5ZENQ2YG.js";import"./chunk-HUDLSXIN.js";import"./chunk-MF476LAU.js";import"./chunk-VL6SM5TM.js";import"./chunk-Y2QX3D3D.js";import"./chunk-NIAESES2.js";import"./chunk-IHLTSW3Z.js";import"./chunk-ZKAAFD5R.js";export{c as describeState,b as readServiceState,a as revisionOf,d as stateNow};
