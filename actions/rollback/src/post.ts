@@ -1,10 +1,3 @@
-import { runAction } from '@ecs-lockstep/core'
-import { restoreAfterInterruption } from '@ecs-lockstep/ecs-deploy/after-kill'
+import { restorePostStep } from '../../shared/restore-post.ts'
 
-// The main step restores the service itself when cancelled; this covers it being killed first.
-await runAction('rollback (restore)', async (ctx) => {
-  const restored = await restoreAfterInterruption(ctx.signal)
-  if (!restored) return
-  ctx.report.headline = `restored ${restored.service} to ${restored.revision} at ${restored.desiredCount} task(s)`
-  ctx.report.fact('State after the restore', restored.state)
-})
+await restorePostStep('rollback')

@@ -62,7 +62,7 @@ function cancellationSignal(): { signal: AbortSignal; cancellation: Cancellation
 }
 
 /** An error's stack followed by each of its causes' ("Caused by: …"), at most eight deep. */
-export function stackChain(error: unknown): string {
+function stackChain(error: unknown): string {
   const parts: string[] = []
   for (let current = error, depth = 0; current !== undefined && depth < 8; depth++) {
     parts.push(
