@@ -218,6 +218,11 @@ describe('drain-and-deploy on the simulated runtime', () => {
       `Restored ${SERVICE} to ${rev(before)} at 1 task(s) after every task had STOPPED.`,
     )
     expect(deploy.post?.log).toMatch(/State now \(read back from ECS\): sim-backend desired 1, /)
+    // The post step's own summary says what it restored, and the state it read back.
+    expect(deploy.post?.summary).toContain(
+      `drain-and-deploy (restore): restored ${SERVICE} to ${rev(before)} at 1 task(s)`,
+    )
+    expect(deploy.post?.summary).toMatch(/State after the restore.*sim-backend desired 1, /)
     expect((await service())?.taskDefinition).toBe(before)
     expect(await healthyRevision()).toBe(before)
     expect(overlapsSince(since)).toEqual([])

@@ -265,6 +265,8 @@ describe('run-task on the simulated runtime', () => {
     expect(killed.post?.exitCode).toBe(0)
     expect(killed.post?.warnings.join('\n')).toMatch(/The main step ended before task [0-9a-f]+ had stopped/)
     expect(killed.post?.log).toMatch(/task [0-9a-f]+ \(ops-cleanup:\d+\) stopped: .*\(read back from ECS\)/)
+    expect(killed.post?.summary).toMatch(/run-task \(stop\): stopped the one-off task [0-9a-f]{32}/)
+    expect(killed.post?.summary).toMatch(/State after the stop.*\(ops-cleanup:\d+\) stopped/)
     expect(await aliveTasks()).toEqual([])
   })
 
