@@ -121,6 +121,10 @@ async function healthyRevision(): Promise<string> {
 
 const rev = (arn: string | undefined) => arn?.split('/').pop()
 
+/** A fact of a job summary (its facts table), by label. */
+const fact = (summary: string, label: string) =>
+  new RegExp(`<th align="left">${label}</th><td><code>([^<]*)</code>`).exec(summary)?.[1]
+
 describe('drain-and-deploy on the simulated runtime', () => {
   it('stops before any change when the image is not in ECR: no drain happens', async () => {
     const since = Date.now()
@@ -169,6 +173,18 @@ describe('drain-and-deploy on the simulated runtime', () => {
     const throttled = local.calls.records.filter((r) => r.at >= since && r.error === 'ThrottlingException')
     expect(throttled).toHaveLength(8)
     expect(acrossRevisions(since)).toEqual([])
+    // The summary: the plan's facts (from the engine's planned event), the outcome's, and the timeline.
+    const next = rev(deploy.outputs['task-definition-arn'])
+    expect(fact(deploy.summary, 'Service')).toBe(`${CLUSTER}/${SERVICE}`)
+    expect(fact(deploy.summary, 'Previous revision')).toBe(
+      rev(deploy.outputs['previous-task-definition-arn']),
+    )
+    expect(fact(deploy.summary, 'New revision')).toBe(next)
+    expect(fact(deploy.summary, 'Strategy')).toBe('drain (single-writer)')
+    expect(fact(deploy.summary, 'Deployment')).toBe(deploy.outputs['deployment-id'])
+    expect(fact(deploy.summary, 'Start to healthy')).toMatch(/^\d+(\.\d)?m?s$/)
+    for (const phase of ['Preflight', 'Drain', 'Start', 'Healthy'])
+      expect(deploy.summary).toMatch(new RegExp(`✅ ${phase}\\b`))
   })
 
   it('times out during a slow drain without starting the old revision beside its draining task; the post step restores it', async () => {
@@ -357,6 +373,8 @@ describe('the promise under failure (the findings of the fault campaign, one sce
     const rollback = await run('rollback', { cluster: CLUSTER, service: SERVICE, 'stable-for': '2s' })
     expect(rollback.errors).toEqual([])
     expect(rollback.outputs['rolled-back-to']).toBe(good)
+    expect(fact(rollback.summary, 'Rolled back to')).toBe(rev(good))
+    expect(fact(rollback.summary, 'Primary revision before')).toBe(rev(deploy.outputs['task-definition-arn']))
     const verify = await run('verify-health', verifyInputs)
     expect(verify.errors).toEqual([])
     expect(acrossRevisions(since)).toEqual([])
